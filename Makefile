@@ -1,0 +1,30 @@
+# Common targets. `make demo` and `make test` are the README's two commands.
+.PHONY: setup demo test test-fast lint typecheck bench serve clean
+
+setup:
+	bash scripts/bootstrap.sh
+
+demo: setup
+	.venv/bin/qingfeng demo
+
+test:
+	bash scripts/test.sh
+
+test-fast: setup
+	.venv/bin/python -m pytest -m "not slow and not browser"
+
+lint: setup
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+typecheck: setup
+	.venv/bin/mypy qingfeng jobs graphs
+
+bench: setup
+	.venv/bin/qingfeng bench --households $${HOUSEHOLDS:-2000}
+
+serve: setup
+	.venv/bin/qingfeng serve
+
+clean:
+	rm -rf var .pytest_cache

@@ -1,0 +1,1 @@
+"""networkx views of the kinship/ownership graph: path evidence and SVG subgraphs."""

@@ -1,0 +1,42 @@
+"""The ``qingfeng`` command. Each area contributes its commands from ``qingfeng/<area>/cli.py``;
+those modules stay light at import (no pyspark) so that ``qingfeng --help`` is instant."""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+from qingfeng import __version__
+
+COMMAND_MODULES = (
+    "qingfeng.ingest.cli",  # ingest, quality
+    "qingfeng.synth.cli",  # synth
+    "qingfeng.resolve_cli",  # resolve, graph, resolution-quality
+    "qingfeng.register.cli",  # db, clues, users, report
+    "qingfeng.pipeline.cli",  # run, evaluate, rules-doc
+    "qingfeng.web.cli",  # serve
+    "qingfeng.bench.cli",  # bench
+    "qingfeng.demo",  # demo
+)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__)
+def main() -> None:
+    """清风 qingfeng: supervision data lake, cross-matching and clue register."""
+
+
+def _load() -> None:
+    for name in COMMAND_MODULES:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):  # area not built yet
+                continue
+            raise
+        for command in getattr(module, "commands", []):
+            main.add_command(command)
+
+
+_load()

@@ -1,0 +1,55 @@
+"""The one SparkSession of a process.
+
+Local mode runs in-process; ``QINGFENG_SPARK_MASTER=spark://host:7077`` sends the same
+jobs to a standalone cluster (the driver stays in this process: client mode).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pyspark.sql import SparkSession
+
+    from qingfeng.settings import Settings
+
+_session: SparkSession | None = None
+
+
+def get_spark(settings: Settings) -> SparkSession:
+    global _session
+    if _session is not None and _session._jsc is not None:  # noqa: SLF001 - stopped sessions have no _jsc
+        return _session
+    from pyspark.sql import SparkSession
+
+    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", _python()))
+    builder = (
+        SparkSession.builder.appName("qingfeng")
+        .master(settings.spark_master)
+        .config("spark.sql.shuffle.partitions", str(settings.spark_shuffle_partitions))
+        .config("spark.sql.adaptive.enabled", "true")
+        .config("spark.sql.session.timeZone", "Asia/Shanghai")
+        .config("spark.sql.ansi.enabled", "false")
+        .config("spark.ui.enabled", "false")
+        .config("spark.ui.showConsoleProgress", "false")
+        .config("spark.driver.memory", settings.spark_driver_memory)
+        .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
+        .config("spark.sql.parquet.compression.codec", "zstd")
+    )
+    _session = builder.getOrCreate()
+    _session.sparkContext.setLogLevel("ERROR")
+    return _session
+
+
+def stop_spark() -> None:
+    global _session
+    if _session is not None:
+        _session.stop()
+        _session = None
+
+
+def _python() -> str:
+    import sys
+
+    return sys.executable
