@@ -14,7 +14,9 @@ COMMAND_MODULES = (
     "qingfeng.synth.cli",  # synth
     "qingfeng.resolve_cli",  # resolve, graph, resolution-quality
     "qingfeng.register.cli",  # db, clues, users, report
-    "qingfeng.pipeline.cli",  # run, evaluate, rules-doc
+    "qingfeng.pipeline.cli",  # run
+    "qingfeng.evaluate",  # evaluate
+    "qingfeng.rulesdoc",  # rules-doc
     "qingfeng.web.cli",  # serve
     "qingfeng.bench.cli",  # bench
     "qingfeng.demo",  # demo

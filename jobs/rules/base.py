@@ -188,3 +188,62 @@ def clue_to_dict(row: Any) -> dict[str, Any]:
     d["keys"] = dict(d["keys"] or {})
     json.dumps(d, ensure_ascii=False)  # fail early on anything not serialisable
     return d
+
+
+# --- helpers shared by rule modules (additive; used by subsidy.py and payroll.py) -----------------
+
+EVIDENCE_LIMIT = 50
+
+
+def month_key(date_col: Column) -> Column:
+    """``YYYY-MM`` of a date, the ``month`` key format."""
+    from pyspark.sql import functions as F
+
+    return F.date_format(date_col, "yyyy-MM")
+
+
+def collect_evidence(df: DataFrame, group: list[str], evidence: Column, order: Column, limit: int = EVIDENCE_LIMIT) -> DataFrame:
+    """One row per group with ``evidence``: its distinct evidence structs, the first ``limit`` by ``order``.
+
+    Bounded before aggregating, so a huge group never builds a huge array.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    rows = df.select(*group, evidence.alias("_e"), order.alias("_o")).dropDuplicates([*group, "_e"])
+    rank = F.row_number().over(Window.partitionBy(*group).orderBy("_o", "_e"))
+    ranked = rows.withColumn("_r", rank).where(F.col("_r") <= limit)
+    items = F.array_sort(F.collect_list(F.struct(F.col("_o"), F.col("_e").alias("e"))))
+    return ranked.groupBy(*group).agg(F.transform(items, lambda x: x["e"]).alias("evidence"))
+
+
+def clue_frame(
+    df: DataFrame,
+    code: str,
+    config: RulesConfig,
+    *,
+    keys: Column,
+    subjects: Column,
+    amount: Column,
+    period_start: Column,
+    period_end: Column,
+    town: Column,
+    evidence: Column | None = None,
+    path: Column | None = None,
+) -> DataFrame:
+    """Select the ``CLUE_COLUMNS`` with their contract types (severity from the amount)."""
+    from pyspark.sql import functions as F
+
+    money = amount.cast("decimal(18,2)")
+    return df.select(
+        F.lit(code).alias("rule"),
+        keys.alias("keys"),
+        subjects.alias("subjects"),
+        money.alias("amount"),
+        period_start.cast("date").alias("period_start"),
+        period_end.cast("date").alias("period_end"),
+        (evidence if evidence is not None else F.col("evidence")).alias("evidence"),
+        (path if path is not None else F.lit(None)).cast("string").alias("path"),
+        severity_col(code, F.coalesce(money, F.lit(0)), config).alias("severity"),
+        town.cast("string").alias("town"),
+    )

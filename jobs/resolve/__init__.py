@@ -1,0 +1,140 @@
+"""Entity resolution: standardized tables → person master, resolved mention tables, company master.
+
+``resolve_tables`` is the pure DataFrame → DataFrame part; ``main`` reads and writes the lake.
+The method of every step is explained in docs/resolution.md.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame, SparkSession
+
+    from qingfeng.jobs.resolve.matching import MatchConfig
+    from qingfeng.settings import Settings
+
+STANDARDIZED_TABLES = (
+    "registry_person", "marriage_registration", "death_record", "cadre", "cadre_relative", "subsidy_payment",
+    "payroll", "company", "shareholder", "asset_holding", "project", "project_payment", "lease_contract",
+    "rent_receivable", "site_wage",
+)
+
+
+def resolve_tables(tables: Mapping[str, DataFrame], *, config: MatchConfig) -> dict[str, DataFrame]:
+    """All curated outputs of the resolve stage, keyed by curated table name."""
+    from pyspark.sql import functions as F
+
+    from qingfeng.jobs.resolve import company as co
+    from qingfeng.jobs.resolve import mentions as mt
+    from qingfeng.jobs.resolve.matching import resolve_signatures
+    from qingfeng.jobs.resolve.person import person_master, reference
+
+    if "registry_person" not in tables:
+        raise ValueError("resolve needs the standardized table registry_person (户籍人口信息); it has not been ingested")
+    ref = reference(tables["registry_person"]).localCheckpoint()
+    specs = [s for s in mt.MENTIONS if s.table in tables]
+    all_mentions = _union_all([mt.mention_rows(tables[s.table], s) for s in specs]).localCheckpoint()
+    mention_frames = {(s.table, s.column): all_mentions.filter((F.col("table") == s.table) & (F.col("column") == s.column))
+                      for s in specs}
+    resolved, held = _resolve([all_mentions], ref, config, resolve_signatures)
+
+    out: dict[str, DataFrame] = {}
+    quarantine = []
+    for spec in specs:
+        rows = mention_frames[(spec.table, spec.column)]
+        out[spec.table] = mt.attach(out.get(spec.table, tables[spec.table]), spec, rows, resolved)
+        quarantine.append(mt.quarantine_rows(rows, held))
+
+    if "cadre_relative" in out:  # second pass: relatives, hinted by the resolved cadre's household
+        cadre_home = ref.select(F.col("person_id").alias("cadre_id_person"),
+                                F.col("household_no").alias("_hh"), F.col("village").alias("_village"),
+                                F.col("town").alias("_town"))
+        hinted = out["cadre_relative"].join(cadre_home, "cadre_id_person", "left")
+        spec = mt.MentionSpec("cadre_relative", "relative_id", "relative_name", "_hh", "_village", "_town")
+        rows = mt.mention_rows(hinted, spec, hint=True).localCheckpoint()
+        rel_resolved, rel_held = _resolve([rows], ref, config, resolve_signatures)
+        out["cadre_relative"] = mt.attach(out["cadre_relative"], spec, rows, rel_resolved)
+        quarantine.append(mt.quarantine_rows(rows, rel_held))
+
+    out["resolution_quarantine"] = _union_all(quarantine)
+    out["person"] = person_master(tables["registry_person"], out.get("death_record"))
+    if "company" in out:
+        companies = co.company_master(out["company"])
+        out["company_party"] = co.company_parties(out["company"], out.get("shareholder"))
+        if "project_payment" in tables:
+            out["project_payment"] = co.match_company_name(tables["project_payment"], "payee_name", companies,
+                                                           out_col="payee_credit_code")
+        if "lease_contract" in out:
+            out["lease_contract"] = co.match_company_name(out["lease_contract"], "lessee_name", companies,
+                                                          out_col="lessee_credit_code")
+        out["company_master"] = companies
+    for name, df in tables.items():  # tables without person mentions pass through unchanged
+        out.setdefault(name, df)
+    out.pop("registry_person", None)
+    return out
+
+
+def _resolve(frames: list[DataFrame], ref: DataFrame, config: MatchConfig, resolve_signatures) -> tuple[DataFrame, DataFrame]:
+    from qingfeng.jobs.resolve.mentions import signatures
+
+    sigs = signatures(_union_all(frames))
+    resolved, held = resolve_signatures(sigs, ref, config=config)
+    return resolved.localCheckpoint(), held.localCheckpoint()
+
+
+def _union_all(frames: list[DataFrame]) -> DataFrame:
+    out = frames[0]
+    for df in frames[1:]:
+        out = out.unionByName(df)
+    return out
+
+
+def load_match_config(settings: Settings) -> MatchConfig:
+    """The optional ``resolution:`` section of config/rules.yml; defaults otherwise."""
+    import yaml
+
+    from qingfeng.jobs.resolve.matching import MatchConfig
+
+    data = yaml.safe_load(settings.rules_config.read_text(encoding="utf-8")) if settings.rules_config.exists() else {}
+    return MatchConfig.from_mapping((data or {}).get("resolution"))
+
+
+CURATED_NAMES = {"company_master": "company"}  # internal name → curated table name
+
+
+def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
+    from qingfeng import lake
+
+    started = time.monotonic()
+    tables = {t: lake.read_table(spark, settings, "standardized", t)
+              for t in STANDARDIZED_TABLES if lake.exists(settings, "standardized", t)}
+    outputs = resolve_tables(tables, config=load_match_config(settings))
+    # curated/company is the company master; the resolved company rows are kept as company_registration.
+    if "company_master" in outputs:
+        outputs["company_registration"] = outputs.pop("company")
+        outputs["company"] = outputs.pop("company_master")
+    counts: dict[str, int] = {}
+    for name, df in outputs.items():
+        lake.write_table(df, settings, "curated", name)
+        counts[name] = lake.read_table(spark, settings, "curated", name).count()
+    methods = _method_counts(spark, settings, lake)
+    return {"stage": "resolve", "tables": counts, "methods": methods,
+            "quarantined": counts.get("resolution_quarantine", 0), "seconds": round(time.monotonic() - started, 1)}
+
+
+def _method_counts(spark: SparkSession, settings: Settings, lake: Any) -> dict[str, int]:
+    from qingfeng.jobs.resolve.mentions import MENTIONS, RELATIVE
+
+    totals: dict[str, int] = {}
+    for spec in (*MENTIONS, RELATIVE):
+        table = "company_registration" if spec.table == "company" else spec.table
+        if not lake.exists(settings, "curated", table):
+            continue
+        method = spec.outputs[1]
+        for row in lake.read_table(spark, settings, "curated", table).groupBy(method).count().collect():
+            if row[0] is not None:
+                totals[row[0]] = totals.get(row[0], 0) + row[1]
+    return totals

@@ -1,0 +1,437 @@
+"""Village engineering rules E01–E07 (村级工程).
+
+Shared conventions (docs/rules.md):
+- Rows dated after the as-of date are not yet known: payments with 支付日期 > as-of and projects
+  whose earliest date (立项/定标/签订) is after the as-of date are ignored.
+- The winning company is ``winner_credit_code``; when that is missing or invalid, the registry
+  company whose normalised name is the 中标单位 (and only that one) stands in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import TYPE_CHECKING
+
+from qingfeng.jobs.rules.base import (
+    RulesConfig,
+    Tables,
+    clue_frame,
+    collect_evidence,
+    evidence_row,
+    keys_map,
+    rule,
+    subject,
+)
+from qingfeng.jobs.rules.linkage import (
+    cadre_kin,
+    cadre_note,
+    company_key,
+    company_people,
+    evidence_of,
+    kin_subjects,
+    latest_rows,
+    match_cadre_kin,
+    non_null,
+    unique_company_names,
+    village_subject,
+    with_provenance,
+)
+
+if TYPE_CHECKING:
+    from pyspark.sql import Column, DataFrame
+
+
+def _money(value: float) -> Column:
+    from pyspark.sql import functions as F
+
+    return F.lit(Decimal(str(value))).cast("decimal(18,2)")
+
+
+def _fmt(col: Column) -> Column:
+    """Money as text with two decimals, for evidence notes."""
+    from pyspark.sql import functions as F
+
+    return F.format_number(col.cast("double"), 2)
+
+
+def projects(tables: Tables, as_of: dt.date) -> DataFrame:
+    """Known projects with ``company_id`` (the winner's credit code, or its unique registry match)."""
+    from pyspark.sql import functions as F
+
+    names = unique_company_names(tables).withColumnRenamed("credit_code", "_by_name")
+    project = latest_rows(tables["project"], ["project_no"])
+    earliest = F.least("approval_date", "award_date", "sign_date")
+    known = project.where(earliest.isNull() | (earliest <= F.lit(as_of)))
+    keyed = known.withColumn("_name_key", company_key(F.col("winner_name")))
+    joined = keyed.join(names, keyed["_name_key"] == names["name_key"], "left")
+    return joined.withColumn("company_id", F.coalesce(F.col("winner_credit_code"), F.col("_by_name"))).drop(
+        "_name_key", "name_key", "_by_name"
+    )
+
+
+def payments(tables: Tables, as_of: dt.date) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    paid = tables["project_payment"].where(F.col("pay_date") <= F.lit(as_of))
+    return with_provenance(paid, "pay").select(
+        "project_no", "pay_date", "amount", "payee_name", "payee_account", "pay_feed", "pay_file", "pay_line"
+    )
+
+
+def _registry_names(tables: Tables) -> DataFrame:
+    """``company_id`` → ``_reg_name``, one row per credit code."""
+    from pyspark.sql import functions as F
+
+    company = tables["company"].where(F.col("credit_code").isNotNull())
+    return company.groupBy(F.col("credit_code").alias("company_id")).agg(F.min("company_name").alias("_reg_name"))
+
+
+def project_subjects(extra: Column | None = None) -> Column:
+    """Project, its village, and the winning company (when known)."""
+    from pyspark.sql import functions as F
+
+    base = F.array(
+        subject("project", F.col("project_no"), F.col("project_name")),
+        village_subject(F.col("town"), F.col("village")),
+        F.when(F.col("company_id").isNotNull(), subject("company", F.col("company_id"), F.col("winner_name"))),
+    )
+    return non_null(F.concat(base, extra) if extra is not None else base)
+
+
+def _project_rows(df: DataFrame) -> DataFrame:
+    return with_provenance(df, "prj")
+
+
+@rule("E01", "化整为零规避招标", keys=("village", "company"), needs=("project", "company"))
+def e01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """Two or more contracts of one contractor (credit code) in one 村社, each below the direct-award
+    limit, signed within `window_days` of the first, together at or above the limit.
+
+    "The first" is every contract in turn: a contract anchors the window [its signing date,
+    signing date + `window_days`]; a window with at least `min_contracts` below-limit contracts
+    whose amounts reach the limit fires. One clue per 村社 and contractor gathers every contract
+    of every firing window, so a long chain of small contracts is one case, and a contract
+    outside any firing window (e.g. a year earlier) is left out. Amount: the sum of those
+    contracts; period: first to last signing date.
+    """
+    from pyspark.sql import Window
+    from pyspark.sql import functions as F
+
+    cfg = config.section("E01")
+    days = int(cfg.get("window_days", 90))
+    min_contracts = int(cfg.get("min_contracts", 2))
+    limit = _money(config.direct_award_limit)
+    group = ["town", "village", "company_id"]
+
+    small = (
+        projects(tables, as_of)
+        .where(
+            F.col("company_id").isNotNull()
+            & F.col("village").isNotNull()
+            & F.col("sign_date").isNotNull()
+            & (F.col("sign_date") <= F.lit(as_of))
+            & (F.col("contract_amount") < limit)
+        )
+        .withColumn("_day", F.unix_date("sign_date"))
+    )
+    ahead = Window.partitionBy(*group).orderBy("_day").rangeBetween(0, days)
+    anchors = (
+        small.withColumn("_n", F.count("*").over(ahead))
+        .withColumn("_sum", F.sum("contract_amount").over(ahead))
+        .where((F.col("_n") >= min_contracts) & (F.col("_sum") >= limit))
+        .select(*[F.col(c).alias(f"a_{c}") for c in group], F.col("_day").alias("a_day"))
+        .distinct()
+    )
+    same_group = [small[c] == anchors[f"a_{c}"] for c in group]
+    in_window = (small["_day"] >= anchors["a_day"]) & (small["_day"] <= anchors["a_day"] + days)
+    members = small.join(anchors, [*same_group, in_window]).select(small.columns).dropDuplicates(["project_no"])
+    members = _project_rows(members)
+
+    note = F.concat_ws("", F.lit("签订 "), F.col("sign_date").cast("string"), F.lit("，合同金额 "),
+                       _fmt(F.col("contract_amount")), F.lit("，"), F.col("tender_method"))
+    evidence = collect_evidence(members, group, evidence_of("prj", "project", note), F.col("sign_date"))
+    summary = members.groupBy(*group).agg(
+        F.sum("contract_amount").alias("total"),
+        F.min("sign_date").alias("first"),
+        F.max("sign_date").alias("last"),
+        F.first("winner_name", ignorenulls=True).alias("winner_name"),
+        F.array_sort(F.collect_set(subject("project", F.col("project_no"), F.col("project_name")))).alias("_projects"),
+    )
+    out = summary.join(evidence, group)
+    subjects = F.concat(
+        non_null(F.array(village_subject(F.col("town"), F.col("village")),
+                         subject("company", F.col("company_id"), F.col("winner_name")))),
+        F.col("_projects"),
+    )
+    return clue_frame(
+        out, "E01", config,
+        keys=keys_map(village=F.col("village"), company=F.col("company_id")),
+        subjects=subjects, amount=F.col("total"),
+        period_start=F.col("first"), period_end=F.col("last"), town=F.col("town"),
+    )
+
+
+@rule("E02", "流程倒置", keys=("project",), needs=("project", "project_payment", "company"))
+def e02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """Any of: signed before the award (签订 < 定标); awarded before approval (定标 < 立项); works
+    started before signing (开工 < 签订); a payment before signing; payments made before acceptance
+    (strictly before 竣工验收日期, or all payments up to the as-of date when the project has no
+    acceptance on or before it) above `payment_before_acceptance_ratio` of the contract amount
+    (exactly the ratio does not fire). The evidence note of the project row names every
+    sub-condition that holds; the payments concerned are evidence too. Amount: the contract
+    amount; period: the earliest to the latest date involved.
+    """
+    from pyspark.sql import functions as F
+
+    ratio = Decimal(str(config.section("E02").get("payment_before_acceptance_ratio", 0.8)))
+    prj = projects(tables, as_of)
+    pay = payments(tables, as_of)
+    accepted = F.col("acceptance_date").isNotNull() & (F.col("acceptance_date") <= F.lit(as_of))
+    joined = pay.join(prj.select("project_no", "sign_date", "acceptance_date"), "project_no")
+    flagged_pay = joined.withColumn("_before_sign", F.col("sign_date").isNotNull() & (F.col("pay_date") < F.col("sign_date")))
+    flagged_pay = flagged_pay.withColumn("_before_accept", ~accepted | (F.col("pay_date") < F.col("acceptance_date")))
+    per_project = flagged_pay.groupBy("project_no").agg(
+        F.count(F.when(F.col("_before_sign"), 1)).alias("_n_before_sign"),
+        F.min(F.when(F.col("_before_sign"), F.col("pay_date"))).alias("_first_early_pay"),
+        F.coalesce(F.sum(F.when(F.col("_before_accept"), F.col("amount"))), _money(0)).alias("_pre_accept"),
+        F.max("pay_date").alias("_last_pay"),
+    )
+    p = prj.join(per_project, "project_no", "left")
+    pre_accept = F.coalesce(F.col("_pre_accept"), _money(0))
+    conditions = [
+        (F.col("sign_date") < F.col("award_date"),
+         F.concat(F.lit("签订早于定标(签订 "), F.col("sign_date").cast("string"), F.lit("，定标 "),
+                  F.col("award_date").cast("string"), F.lit(")"))),
+        (F.col("award_date") < F.col("approval_date"),
+         F.concat(F.lit("定标早于立项(定标 "), F.col("award_date").cast("string"), F.lit("，立项 "),
+                  F.col("approval_date").cast("string"), F.lit(")"))),
+        (F.col("start_date") < F.col("sign_date"),
+         F.concat(F.lit("开工早于签订(开工 "), F.col("start_date").cast("string"), F.lit("，签订 "),
+                  F.col("sign_date").cast("string"), F.lit(")"))),
+        (F.coalesce(F.col("_n_before_sign"), F.lit(0)) > 0,
+         F.concat(F.lit("签订前付款("), F.col("_n_before_sign").cast("string"), F.lit(" 笔，最早 "),
+                  F.col("_first_early_pay").cast("string"), F.lit(")"))),
+        (pre_accept > F.col("contract_amount") * F.lit(ratio),
+         F.concat(F.when(accepted, F.lit("验收前付款")).otherwise(F.lit("未验收已付款")), F.lit(" "),
+                  _fmt(pre_accept), F.lit(" 超过合同金额 "), _fmt(F.col("contract_amount")),
+                  F.lit(f" 的 {float(ratio) * 100:g}%"))),
+    ]
+    reasons = non_null(F.array(*[F.when(F.coalesce(cond, F.lit(False)), text) for cond, text in conditions]))
+    hits = p.withColumn("_reasons", reasons).where(F.size("_reasons") > 0)
+    hits = hits.withColumn("_early_pay", F.coalesce(F.col("_n_before_sign"), F.lit(0)) > 0)
+    hits = hits.withColumn("_over_pre_accept", F.coalesce(conditions[4][0], F.lit(False)))
+
+    project_ev = _project_rows(hits).select(
+        "project_no", evidence_of("prj", "project", F.array_join("_reasons", "；")).alias("_e"),
+        F.lit(dt.date(1900, 1, 1)).alias("_o"),
+    )
+    pay_ev = (
+        flagged_pay.join(hits.select("project_no", "_early_pay", "_over_pre_accept"), "project_no")
+        .where((F.col("_early_pay") & F.col("_before_sign")) | (F.col("_over_pre_accept") & F.col("_before_accept")))
+        .select(
+            "project_no",
+            evidence_of("pay", "project_payment", F.concat(
+                F.when(F.col("_before_sign"), F.lit("签订前付款 ")).otherwise(F.lit("验收前付款 ")),
+                F.col("pay_date").cast("string"), F.lit(" "), _fmt(F.col("amount")))).alias("_e"),
+            F.col("pay_date").alias("_o"),
+        )
+    )
+    evidence = collect_evidence(project_ev.unionByName(pay_ev), ["project_no"], F.col("_e"), F.col("_o"))
+    out = hits.join(evidence, "project_no")
+    dates = ["approval_date", "award_date", "sign_date", "start_date", "_first_early_pay"]
+    return clue_frame(
+        out, "E02", config,
+        keys=keys_map(project=F.col("project_no")), subjects=project_subjects(),
+        amount=F.col("contract_amount"),
+        period_start=F.least(*dates), period_end=F.greatest(*dates, "acceptance_date", "_last_pay"),
+        town=F.col("town"),
+    )
+
+
+@rule("E03", "超合同付款", keys=("project",), needs=("project", "project_payment", "company"))
+def e03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """Total payments up to the as-of date above `overpayment_ratio` × the contract amount (exactly
+    110% does not fire). Amount: the overpayment (total paid − contract amount); period: first to
+    last payment; evidence: the project and its payments.
+    """
+    from pyspark.sql import functions as F
+
+    ratio = Decimal(str(config.section("E03").get("overpayment_ratio", 1.10)))
+    prj = projects(tables, as_of)
+    pay = payments(tables, as_of)
+    totals = pay.groupBy("project_no").agg(
+        F.sum("amount").alias("_paid"), F.min("pay_date").alias("_first"), F.max("pay_date").alias("_last"),
+    )
+    hits = prj.join(totals, "project_no").where(F.col("_paid") > F.col("contract_amount") * F.lit(ratio))
+    note = F.concat(F.lit("累计付款 "), _fmt(F.col("_paid")), F.lit("，合同金额 "), _fmt(F.col("contract_amount")),
+                    F.lit(f"，上限 {float(ratio) * 100:g}%"))
+    project_ev = _project_rows(hits).select(
+        "project_no", evidence_of("prj", "project", note).alias("_e"), F.lit(dt.date(1900, 1, 1)).alias("_o")
+    )
+    pay_ev = pay.join(hits.select("project_no"), "project_no").select(
+        "project_no",
+        evidence_of("pay", "project_payment", F.concat(F.col("pay_date").cast("string"), F.lit(" "),
+                                                        _fmt(F.col("amount")))).alias("_e"),
+        F.col("pay_date").alias("_o"),
+    )
+    evidence = collect_evidence(project_ev.unionByName(pay_ev), ["project_no"], F.col("_e"), F.col("_o"))
+    out = hits.join(evidence, "project_no")
+    return clue_frame(
+        out, "E03", config,
+        keys=keys_map(project=F.col("project_no")), subjects=project_subjects(),
+        amount=F.col("_paid") - F.col("contract_amount"),
+        period_start=F.col("_first"), period_end=F.col("_last"), town=F.col("town"),
+    )
+
+
+@rule("E04", "干部及亲属关联企业承揽", keys=("project", "company"),
+      needs=("project", "company", "company_party", "cadre", "kin", "person"))
+def e04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """The winner's legal representative or any shareholder is a cadre in office on the signing
+    date (the award date when no signing date is recorded), or that cadre's kin within
+    `kinship_steps`, where the cadre serves in the project's 镇街. The path runs from the cadre to
+    the company and the project, e.g. ``张三(党组织书记) —配偶— 李四 —股东— 某某公司 —中标— XS…``;
+    several links are joined with "；", shortest first. Amount: the contract amount.
+    """
+    from pyspark.sql import functions as F
+
+    prj = projects(tables, as_of).withColumn("_on", F.coalesce("sign_date", "award_date"))
+    prj = prj.where(F.col("company_id").isNotNull() & F.col("_on").isNotNull())
+    registry = _registry_names(tables)
+    prj = prj.join(registry, "company_id", "left").withColumn(
+        "_company_name", F.coalesce("_reg_name", "winner_name", "company_id")
+    )
+    people = company_people(tables).withColumnRenamed("credit_code", "company_id")
+    linked = prj.join(people, "company_id")
+    matched = match_cadre_kin(linked, cadre_kin(tables, config), person="person_id", on_date="_on", town="town")
+    matched = _project_rows(matched).withColumn(
+        "_path",
+        F.concat(F.col("k_path"), F.lit(" —"), F.col("role_label"), F.lit("— "), F.col("_company_name"),
+                 F.lit(" —中标— "), F.col("project_no")),
+    )
+    keys = ["project_no", "company_id"]
+    ev_rows = matched.select(
+        *keys,
+        F.explode(F.array(
+            F.struct(evidence_of("prj", "project", F.concat(F.lit("中标单位 "), F.col("_company_name"),
+                                                             F.lit("，签订 "), F.col("_on").cast("string"))).alias("e"),
+                     F.lit(0).alias("o")),
+            F.struct(evidence_of("cp", "company_party", F.concat(F.col("role_label"), F.lit(" "),
+                                                                  F.coalesce("k_name", "person_id"))).alias("e"),
+                     F.lit(1).alias("o")),
+            F.struct(evidence_of("kc", "cadre", cadre_note()).alias("e"), F.lit(2).alias("o")),
+        )).alias("_x"),
+    )
+    evidence = collect_evidence(ev_rows, keys, F.col("_x.e"), F.col("_x.o"))
+    summary = matched.groupBy(*keys).agg(
+        F.first("project_name").alias("project_name"),
+        F.first("town").alias("town"),
+        F.first("village").alias("village"),
+        F.first("winner_name").alias("winner_name"),
+        F.first("contract_amount").alias("contract_amount"),
+        F.first("_on").alias("_on"),
+        F.array_sort(F.collect_set(F.struct(F.col("k_steps").alias("s"), F.col("_path").alias("p")))).alias("_paths"),
+        F.array_sort(F.array_distinct(F.flatten(F.collect_list(kin_subjects())))).alias("_people"),
+    )
+    out = summary.join(evidence, keys)
+    return clue_frame(
+        out, "E04", config,
+        keys=keys_map(project=F.col("project_no"), company=F.col("company_id")),
+        subjects=project_subjects(F.col("_people")), amount=F.col("contract_amount"),
+        period_start=F.col("_on"), period_end=F.col("_on"), town=F.col("town"),
+        path=F.array_join(F.transform("_paths", lambda x: x["p"]), "；"),
+    )
+
+
+def _single_project_clue(hits: DataFrame, code: str, config: RulesConfig, note: Column) -> DataFrame:
+    from pyspark.sql import functions as F
+
+    rows = hits.withColumn("evidence", F.array(evidence_row("project", note)))
+    return clue_frame(
+        rows, code, config,
+        keys=keys_map(project=F.col("project_no")), subjects=project_subjects(),
+        amount=F.col("contract_amount"),
+        period_start=F.coalesce("award_date", "sign_date", "approval_date"),
+        period_end=F.coalesce("sign_date", "award_date", "approval_date"),
+        town=F.col("town"),
+    )
+
+
+@rule("E05", "竞争性程序投标不足", keys=("project",), needs=("project", "company"))
+def e05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """招标方式 in `competitive_methods` with fewer than `min_bidders` bidders (投标单位数). A project
+    with no bidder count recorded does not fire (unknown is not fewer). Amount: the contract amount.
+    """
+    from pyspark.sql import functions as F
+
+    cfg = config.section("E05")
+    methods = list(cfg.get("competitive_methods", ["公开招标", "邀请招标", "竞争性比选"]))
+    minimum = int(cfg.get("min_bidders", 3))
+    hits = projects(tables, as_of).where(
+        F.col("tender_method").isin(methods) & (F.col("bidder_count") < minimum)
+    )
+    note = F.concat(F.col("tender_method"), F.lit(" 投标单位数 "), F.col("bidder_count").cast("string"),
+                    F.lit(f"，少于 {minimum} 家"))
+    return _single_project_clue(hits, "E05", config, note)
+
+
+@rule("E06", "超限额直接发包", keys=("project",), needs=("project", "company"))
+def e06(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """招标方式 in `direct_methods` (村级自行发包, 直接委托) with a contract amount at or above the
+    direct-award limit. Amount: the contract amount.
+    """
+    from pyspark.sql import functions as F
+
+    methods = list(config.section("E06").get("direct_methods", ["村级自行发包", "直接委托"]))
+    limit = _money(config.direct_award_limit)
+    hits = projects(tables, as_of).where(F.col("tender_method").isin(methods) & (F.col("contract_amount") >= limit))
+    note = F.concat(F.col("tender_method"), F.lit(" 合同金额 "), _fmt(F.col("contract_amount")),
+                    F.lit(f"，达到直接发包限额 {config.direct_award_limit:,.0f}"))
+    return _single_project_clue(hits, "E06", config, note)
+
+
+@rule("E07", "工程款支付对象异常", keys=("project",), needs=("project", "project_payment", "company"))
+def e07(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """A payment whose 收款单位 is not the winning company. Names are compared by their matching key
+    (full-width/half-width, traditional/simplified, spaces and brackets unified, legal form such as
+    有限公司/有限责任公司/股份有限公司 removed); the payee is the winner when its key equals the key of
+    the 中标单位 or of the registry name of the winner's credit code. A payment with a blank
+    收款单位, or a project with no winner recorded, is not judged. The 收款账号 is shown as
+    evidence only (account formats are bank-specific). Amount: the sum of such payments; period:
+    first to last; subjects include the payee company when the registry knows its name.
+    """
+    from pyspark.sql import functions as F
+
+    prj = projects(tables, as_of)
+    registry = _registry_names(tables)
+    prj = prj.join(registry, "company_id", "left")
+    prj = prj.select(
+        "project_no", "project_name", "town", "village", "company_id", "winner_name", "contract_amount",
+        company_key(F.col("winner_name")).alias("_k1"), company_key(F.col("_reg_name")).alias("_k2"),
+    ).where(F.col("_k1").isNotNull() | F.col("_k2").isNotNull())
+    pay = payments(tables, as_of).withColumn("_payee_key", company_key(F.col("payee_name")))
+    joined = pay.join(prj, "project_no")
+    is_winner = F.coalesce(F.col("_payee_key") == F.col("_k1"), F.lit(False)) | F.coalesce(
+        F.col("_payee_key") == F.col("_k2"), F.lit(False)
+    )
+    odd = joined.where(F.col("_payee_key").isNotNull() & ~is_winner)
+    names = unique_company_names(tables).withColumnRenamed("credit_code", "_payee_code")
+    odd = odd.join(names, odd["_payee_key"] == names["name_key"], "left")
+
+    note = F.concat(F.lit("收款单位 "), F.col("payee_name"), F.lit(" 非中标单位 "), F.col("winner_name"),
+                    F.lit("，账号 "), F.coalesce(F.col("payee_account"), F.lit("—")), F.lit("，金额 "),
+                    _fmt(F.col("amount")), F.lit("，"), F.col("pay_date").cast("string"))
+    evidence = collect_evidence(odd, ["project_no"], evidence_of("pay", "project_payment", note), F.col("pay_date"))
+    payee_subject = F.when(F.col("_payee_code").isNotNull(), subject("company", F.col("_payee_code"), F.col("payee_name")))
+    summary = odd.groupBy("project_no").agg(
+        *[F.first(c).alias(c) for c in ("project_name", "town", "village", "company_id", "winner_name")],
+        F.sum("amount").alias("_odd"), F.min("pay_date").alias("_first"), F.max("pay_date").alias("_last"),
+        F.array_sort(F.collect_set(payee_subject)).alias("_payees"),
+    )
+    out = summary.join(evidence, "project_no")
+    return clue_frame(
+        out, "E07", config,
+        keys=keys_map(project=F.col("project_no")), subjects=project_subjects(F.col("_payees")),
+        amount=F.col("_odd"), period_start=F.col("_first"), period_end=F.col("_last"), town=F.col("town"),
+    )

@@ -1,0 +1,178 @@
+"""Payroll and wage rules P01–P05 (工资), pure Spark transforms of curated tables into clue rows.
+
+Both wage tables are first brought to one line shape (``wage_lines``). Person rules consider only
+lines resolved to a person; the project and account rules (P03, P05) count every line, a worker
+being identified by resident ID, else by raw ID and name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+from qingfeng.jobs.rules.base import (
+    RulesConfig,
+    Tables,
+    clue_frame,
+    collect_evidence,
+    evidence_row,
+    keys_map,
+    month_key,
+    rule,
+    subject,
+)
+
+PAYROLL = "payroll"
+SITE = "site_wage"
+
+
+def payroll_lines(tables: Tables) -> DataFrame:
+    p = tables[PAYROLL]
+    note = F.concat_ws(" ", F.col("name"), F.col("employer_name"), F.col("staff_category"), month_key(F.col("pay_month")),
+                       F.concat(F.lit("实发 "), F.col("net_pay").cast("string")))
+    return p.select(
+        "person_id", "name", F.col("pay_month").alias("month"), F.col("employer_code").alias("payer"),
+        "staff_category", F.lit(None).cast("string").alias("account"),
+        F.col("gross_pay").alias("gross"), F.coalesce(F.col("net_pay"), F.col("gross_pay")).alias("paid"),
+        F.lit(PAYROLL).alias("source"), evidence_row(PAYROLL, note).alias("_ev"),
+        F.concat_ws("|", F.col("_feed"), F.col("_file"), F.col("_line").cast("string")).alias("_pk"),
+    )
+
+
+def site_lines(tables: Tables) -> DataFrame:
+    s = tables[SITE]
+    note = F.concat_ws(" ", F.col("name"), F.col("project_no"), F.col("contractor_name"), month_key(F.col("wage_month")),
+                       F.concat(F.lit("应发 "), F.col("gross_wage").cast("string")),
+                       F.concat(F.lit("实发 "), F.col("net_wage").cast("string")))
+    worker = F.coalesce(F.col("person_id"), F.col("id_no"), F.concat(F.lit("raw:"), F.coalesce(F.col("id_no_raw"), F.lit("")),
+                                                                     F.lit("/"), F.col("name")))
+    return s.select(
+        "person_id", "name", F.col("wage_month").alias("month"), F.col("project_no").alias("payer"),
+        F.lit(None).cast("string").alias("staff_category"), "account",
+        F.col("gross_wage").alias("gross"), F.coalesce(F.col("net_wage"), F.lit(0)).cast("decimal(18,2)").alias("paid"),
+        F.lit(SITE).alias("source"), evidence_row(SITE, note).alias("_ev"),
+        F.concat_ws("|", F.col("_feed"), F.col("_file"), F.col("_line").cast("string")).alias("_pk"),
+        worker.alias("worker"),
+    )
+
+
+def line_clues(
+    hits: DataFrame,
+    *,
+    group: list[str],
+    keys: Column,
+    subjects: Column,
+    amount: Column | None = None,
+    support: DataFrame | None = None,
+    town: Column | None = None,
+) -> tuple[DataFrame, dict[str, Column]]:
+    """One clue per ``group`` from qualifying lines (``month``, ``paid``, ``_ev``, ``_pk``).
+
+    ``subjects`` and ``town`` may use ``_name`` (first name) and the group columns.
+    """
+    hits = hits.dropDuplicates([*group, "_pk"])
+    summary = hits.groupBy(*group).agg(
+        F.sum(amount if amount is not None else F.col("paid")).alias("_amount"),
+        F.min("month").alias("_start"), F.last_day(F.max("month")).alias("_end"), F.min("name").alias("_name"),
+    )
+    ev = hits.select(*group, "_ev", F.col("month").alias("_o"))
+    if support is not None:
+        ev = ev.unionByName(support.select(*group, "_ev", "_o"))
+    joined = summary.join(collect_evidence(ev, group, F.col("_ev"), F.col("_o")), group)
+    return joined, dict(keys=keys, subjects=subjects, amount=F.col("_amount"), period_start=F.col("_start"),
+                        period_end=F.col("_end"), town=town if town is not None else F.lit(None))
+
+
+def _person_clues(hits: DataFrame, code: str, config: RulesConfig, tables: Tables, support: DataFrame | None = None) -> DataFrame:
+    joined, cols = line_clues(hits, group=["person_id"], keys=keys_map(person=F.col("person_id")),
+                              subjects=F.lit(None), support=support)
+    person = tables["person"].select(F.col("person_id"), F.col("name").alias("_reg_name"), F.col("town").alias("_reg_town"))
+    joined = joined.join(person, "person_id", "left")
+    cols.update(subjects=F.array(subject("person", F.col("person_id"), F.coalesce(F.col("_reg_name"), F.col("_name")))),
+                town=F.col("_reg_town"))
+    return clue_frame(joined, code, config, **cols)
+
+
+@rule("P01", "死亡后仍发工资 (吃空饷)", keys=("person",), needs=(PAYROLL, SITE, "person"))
+def p01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """A payroll or site wage line for a month after the month of death."""
+    dead = tables["person"].where(F.col("death_date").isNotNull()).select(
+        F.col("person_id").alias("_pid"), F.col("death_date"))
+    lines = payroll_lines(tables).unionByName(site_lines(tables).drop("worker")).where(F.col("person_id").isNotNull())
+    hits = lines.join(dead, lines["person_id"] == dead["_pid"]).where(F.col("month") > F.trunc("death_date", "month"))
+    hits = hits.withColumn("_ev", F.col("_ev").withField(
+        "note", F.concat_ws(" ", F.col("_ev.note"), F.concat(F.lit("死亡日期 "), F.col("death_date").cast("string")))))
+    return _person_clues(hits, "P01", config, tables)
+
+
+def in_service(tables: Tables, config: RulesConfig) -> DataFrame:
+    return payroll_lines(tables).where(
+        F.col("person_id").isNotNull() & F.col("staff_category").isin(config.in_service_categories))
+
+
+@rule("P02", "一人多岗在编领薪", keys=("person",), needs=(PAYROLL, "person"))
+def p02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """One person on in-service payroll of ``min_employers`` or more employers in one month."""
+    min_employers = int(config.section("P02").get("min_employers", 2))
+    lines = in_service(tables, config)
+    months = lines.groupBy("person_id", "month").agg(F.countDistinct("payer").alias("_n")).where(F.col("_n") >= min_employers)
+    hits = lines.join(months.select("person_id", "month"), ["person_id", "month"])
+    return _person_clues(hits, "P02", config, tables)
+
+
+@rule("P03", "拖欠农民工工资", keys=("project",), needs=(SITE,))
+def p03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """A project with ``min_workers`` or more workers paid below ``paid_ratio`` of gross in each of
+    ``consecutive_months`` consecutive months (the workers may differ from month to month)."""
+    cfg = config.section("P03")
+    min_workers = int(cfg.get("min_workers", 3))
+    ratio = float(cfg.get("paid_ratio", 0.9))
+    run_length = int(cfg.get("consecutive_months", 2))
+    lines = site_lines(tables).withColumnRenamed("payer", "project_no")
+    per_worker = lines.groupBy("project_no", "month", "worker").agg(
+        F.sum("gross").alias("_gross"), F.sum("paid").alias("_paid"))
+    short = per_worker.where(F.col("_gross").isNotNull() & (F.col("_paid") < F.col("_gross") * F.lit(str(ratio)).cast("decimal(9,6)")))
+    months = short.groupBy("project_no", "month").agg(F.countDistinct("worker").alias("_n")).where(F.col("_n") >= min_workers)
+    # gaps-and-islands: consecutive months share (month index - row number)
+    index = F.year("month") * 12 + F.month("month")
+    months = months.withColumn("_island", index - F.row_number().over(Window.partitionBy("project_no").orderBy("month")))
+    runs = months.withColumn("_run", F.count("*").over(Window.partitionBy("project_no", "_island")))
+    flagged = runs.where(F.col("_run") >= run_length).select("project_no", "month")
+    hits = lines.join(short.select("project_no", "month", "worker"), ["project_no", "month", "worker"]).join(
+        flagged, ["project_no", "month"])
+    joined, cols = line_clues(hits, group=["project_no"], keys=keys_map(project=F.col("project_no")),
+                              subjects=F.array(subject("project", F.col("project_no"))),
+                              amount=F.col("gross") - F.col("paid"))
+    return clue_frame(joined, "P03", config, **cols)
+
+
+@rule("P04", "虚列冒领农民工工资", keys=("person",), needs=(PAYROLL, SITE, "person"))
+def p04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """A site worker who, in the same month, is on in-service payroll or on another project's wage list."""
+    site = site_lines(tables).where(F.col("person_id").isNotNull()).drop("worker")
+    roll = in_service(tables, config)
+    on_payroll = site.join(roll.select("person_id", "month").distinct(), ["person_id", "month"])
+    projects = site.groupBy("person_id", "month").agg(F.countDistinct("payer").alias("_n")).where(F.col("_n") >= 2)
+    on_two_sites = site.join(projects.select("person_id", "month"), ["person_id", "month"])
+    hits = on_payroll.unionByName(on_two_sites)
+    support = roll.join(on_payroll.select("person_id", "month").distinct(), ["person_id", "month"]).select(
+        "person_id", "_ev", F.col("month").alias("_o"))
+    return _person_clues(hits, "P04", config, tables, support=support)
+
+
+@rule("P05", "工资代发至同一账户", keys=("account",), needs=(SITE,))
+def p05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """One account receiving the wages of ``min_workers`` or more workers in one month."""
+    min_workers = int(config.section("P05").get("min_workers", 5))
+    lines = site_lines(tables).where(F.col("account").isNotNull())
+    months = lines.groupBy("account", "month").agg(F.countDistinct("worker").alias("_n")).where(F.col("_n") >= min_workers)
+    hits = lines.join(months.select("account", "month"), ["account", "month"])
+    workers = collect_evidence(hits.where(F.col("person_id").isNotNull()), ["account"],
+                               subject("person", F.col("person_id"), F.col("name")), F.col("person_id"))
+    joined, cols = line_clues(hits, group=["account"], keys=keys_map(account=F.col("account")),
+                              subjects=F.lit(None))
+    joined = joined.join(workers.withColumnRenamed("evidence", "_workers"), "account", "left")
+    account = F.array(subject("account", F.col("account")))
+    cols["subjects"] = F.when(F.col("_workers").isNull(), account).otherwise(F.concat(account, F.col("_workers")))
+    return clue_frame(joined, "P05", config, **cols)

@@ -1,0 +1,309 @@
+"""Subsidy rules S01–S07 (民生资金), pure Spark transforms of curated tables into clue rows.
+
+Person rules only consider payment rows resolved to a person (``person_id`` not NULL); the
+account rule S06 uses every row. Decisions on catalogue ambiguities are in docs/rules.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from pyspark.sql import Column, DataFrame
+from pyspark.sql import functions as F
+from qingfeng.jobs.rules.base import (
+    RulesConfig,
+    Tables,
+    clue_frame,
+    collect_evidence,
+    evidence_row,
+    keys_map,
+    month_key,
+    rule,
+    subject,
+)
+
+PAYMENT = "subsidy_payment"
+PERSON_GROUP = ["person_id", "programme"]
+
+
+# --- shared pieces -------------------------------------------------------------------------------
+
+
+def payments(tables: Tables, programmes: list[str] | None = None, *, resolved: bool = True) -> DataFrame:
+    """Payment rows with their evidence struct ``_ev`` (and ``_pay_month``), optionally one programme set."""
+    pay = tables[PAYMENT]
+    if resolved:
+        pay = pay.where(F.col("person_id").isNotNull())
+    if programmes is not None:
+        pay = pay.where(F.col("programme").isin(programmes))
+    note = F.concat_ws(" ", F.col("programme"), F.col("amount").cast("string"), F.lit("元"),
+                       F.col("pay_date").cast("string"), F.concat(F.lit("批次 "), F.col("batch")))
+    return (pay.withColumn("_ev", evidence_row(PAYMENT, note))
+            .withColumn("_pk", F.concat_ws("|", F.col("_feed"), F.col("_file"), F.col("_line").cast("string")))
+            .withColumn("_pay_month", F.trunc("pay_date", "month")))
+
+
+def _hh(household: Column, person_id: Column) -> Column:
+    """Household key: 户号, or the person alone when the registry has none."""
+    return F.coalesce(household, F.concat(F.lit("solo:"), person_id))
+
+
+def household_members(pay: DataFrame, person: DataFrame, *, include_self: bool = True) -> DataFrame:
+    """``pay`` rows × the members of the recipient's household on the payment date (column ``member_id``).
+
+    A member counts when born by, not dead before, and not moved out (迁出/注销) before the payment
+    date. With ``include_self`` the recipient is always a member (a dead recipient is S01's case).
+    """
+    recipients = person.select(F.col("person_id").alias("_rid"), _hh(F.col("household_no"), F.col("person_id")).alias("_hh"))
+    members = person.select(
+        F.col("person_id").alias("member_id"),
+        F.col("name").alias("member_name"),
+        _hh(F.col("household_no"), F.col("person_id")).alias("_hh"),
+        F.col("birth_date").alias("_m_birth"),
+        F.col("death_date").alias("_m_death"),
+        F.col("status").alias("_m_status"),
+        F.col("status_date").alias("_m_status_date"),
+    )
+    linked = pay.join(recipients, pay["person_id"] == recipients["_rid"]).join(members, "_hh")
+    d = F.col("pay_date")
+    present = (
+        (F.col("_m_birth").isNull() | (F.col("_m_birth") <= d))
+        & (F.col("_m_death").isNull() | (F.col("_m_death") >= d))
+        & ~(F.col("_m_status").isin("迁出", "注销") & F.coalesce(F.col("_m_status_date") <= d, F.lit(True)))
+    )
+    if include_self:
+        present = present | (F.col("member_id") == F.col("person_id"))
+    return linked.where(present).drop("_rid", "_hh", "_m_birth", "_m_death", "_m_status", "_m_status_date")
+
+
+def person_clues(
+    hits: DataFrame,
+    code: str,
+    config: RulesConfig,
+    *,
+    group: list[str],
+    keys: Column,
+    support: DataFrame | None = None,
+    path: Column | None = None,
+    extra_subjects: Column | None = None,
+) -> DataFrame:
+    """Aggregate qualifying payment rows (one row each, ``_ev``) to one clue per ``group``.
+
+    ``support`` holds further evidence (``group`` columns, ``_ev``, ``_o``): payroll lines,
+    holdings, cadre rows. The amount is the sum of the qualifying payments.
+    """
+    hits = hits.dropDuplicates([*group, "_pk"])
+    summary = hits.groupBy(*group).agg(
+        F.sum("amount").alias("_amount"),
+        F.min("pay_date").alias("_start"),
+        F.max("pay_date").alias("_end"),
+        F.min("town").alias("_town"),
+        F.min("name").alias("_name"),
+        *([F.min(path).alias("_path")] if path is not None else []),
+        *([F.first(extra_subjects, ignorenulls=True).alias("_extra")] if extra_subjects is not None else []),
+    )
+    ev = hits.select(*group, "_ev", F.col("pay_date").alias("_o"))
+    if support is not None:
+        ev = ev.unionByName(support.select(*group, "_ev", "_o"))
+    evidence = collect_evidence(ev, group, F.col("_ev"), F.col("_o"))
+    subjects = F.array(subject("person", F.col("person_id"), F.col("_name")))
+    if extra_subjects is not None:
+        subjects = F.filter(F.array_union(subjects, F.array(F.col("_extra"))), lambda x: x.isNotNull())
+    return clue_frame(
+        summary.join(evidence, group),
+        code,
+        config,
+        keys=keys,
+        subjects=subjects,
+        amount=F.col("_amount"),
+        period_start=F.col("_start"),
+        period_end=F.col("_end"),
+        town=F.col("_town"),
+        path=F.col("_path") if path is not None else None,
+    )
+
+
+def person_programme_keys() -> Column:
+    return keys_map(person=F.col("person_id"), programme=F.col("programme"))
+
+
+# --- rules ---------------------------------------------------------------------------------------
+
+
+@rule("S01", "死亡人员仍在领取补助", keys=("person", "programme"), needs=(PAYMENT, "person"))
+def s01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """A payment dated more than ``grace_days`` after the recipient's death."""
+    grace = int(config.section("S01").get("grace_days", 30))
+    dead = tables["person"].where(F.col("death_date").isNotNull()).select(
+        F.col("person_id").alias("_pid"), F.col("death_date"))
+    pay = payments(tables)
+    hits = pay.join(dead, pay["person_id"] == dead["_pid"]).where(F.datediff("pay_date", "death_date") > grace)
+    hits = hits.withColumn("_ev", F.col("_ev").withField(
+        "note", F.concat_ws(" ", F.col("_ev.note"), F.concat(F.lit("死亡日期 "), F.col("death_date").cast("string")))))
+    return person_clues(hits, "S01", config, group=PERSON_GROUP, keys=person_programme_keys())
+
+
+@rule("S02", "财政供养人员家庭违规享受救助", keys=("person", "programme"), needs=(PAYMENT, "person", "payroll"))
+def s02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """A means-tested payment while the recipient or a household member is on in-service payroll that month."""
+    pay = payments(tables, config.programmes.means_tested)
+    roll = tables["payroll"].where(
+        F.col("person_id").isNotNull() & F.col("staff_category").isin(config.in_service_categories))
+    roll = roll.select(
+        F.col("person_id").alias("_roll_pid"),
+        F.col("pay_month").alias("_roll_month"),
+        evidence_row("payroll", F.concat_ws(" ", F.col("name"), F.col("employer_name"), F.col("staff_category"),
+                                            month_key(F.col("pay_month")))).alias("_roll_ev"),
+    )
+    linked = household_members(pay, tables["person"]).join(
+        roll, (F.col("member_id") == F.col("_roll_pid")) & (F.col("_pay_month") == F.col("_roll_month")))
+    support = linked.select(*PERSON_GROUP, F.col("_roll_ev").alias("_ev"), F.col("_roll_month").alias("_o"))
+    return person_clues(linked, "S02", config, group=PERSON_GROUP, keys=person_programme_keys(), support=support)
+
+
+@rule("S03", "优亲厚友: 干部亲属享受救助", keys=("person", "cadre", "programme"), needs=(PAYMENT, "cadre", "kin"))
+def s03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """A discretionary payment to a cadre in office, or a cadre's kin, of the payment's 镇街 on its date."""
+    cadre = tables["cadre"].where(F.col("person_id").isNotNull())
+    kin = tables["kin"].where(F.col("steps") <= config.kinship_steps).select("cadre_id", "kin_id", "steps", "path")
+    selves = cadre.select(
+        F.col("person_id").alias("cadre_id"), F.col("person_id").alias("kin_id"), F.lit(0).alias("steps"),
+        F.concat(F.col("name"), F.lit("("), F.coalesce(F.col("post"), F.lit("干部")), F.lit(")")).alias("path"))
+    # shortest path per pair; the cadre themself (steps 0) whether or not the kin table lists it
+    pairs = kin.unionByName(selves).groupBy("cadre_id", "kin_id").agg(
+        F.min_by("path", F.struct("steps", "path")).alias("path"))
+    pay = payments(tables, config.programmes.discretionary)
+    terms = cadre.select(
+        F.col("person_id").alias("cadre_id"), F.col("name").alias("_cadre_name"), F.col("town").alias("_cadre_town"),
+        F.col("start_date"), F.col("end_date"),
+        evidence_row("cadre", F.concat_ws(" ", F.col("name"), F.col("town"), F.col("village"), F.col("post"),
+                                          F.concat_ws("~", F.col("start_date").cast("string"),
+                                                      F.coalesce(F.col("end_date").cast("string"), F.lit(""))))).alias("_cadre_ev"),
+    )
+    hits = (
+        pay.join(pairs, pay["person_id"] == pairs["kin_id"])
+        .join(terms, "cadre_id")
+        .where((F.col("_cadre_town") == F.col("town")) & (F.col("start_date") <= F.col("pay_date"))
+               & (F.col("end_date").isNull() | (F.col("end_date") >= F.col("pay_date"))))
+    )
+    group = ["person_id", "cadre_id", "programme"]
+    support = hits.select(*group, F.col("_cadre_ev").alias("_ev"), F.col("start_date").alias("_o"))
+    return person_clues(
+        hits, "S03", config, group=group,
+        keys=keys_map(person=F.col("person_id"), cadre=F.col("cadre_id"), programme=F.col("programme")),
+        support=support, path=F.col("path"),
+        extra_subjects=F.when(F.col("cadre_id") != F.col("person_id"),
+                              subject("person", F.col("cadre_id"), F.col("_cadre_name"))),
+    )
+
+
+@rule("S04", "重复发放", keys=("person", "programme", "month"), needs=(PAYMENT,))
+def s04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """One person, programme and calendar month paid in ``min_batches`` or more different batches."""
+    min_batches = int(config.section("S04").get("min_batches", 2))
+    pay = payments(tables).withColumn("month", month_key(F.col("pay_date")))
+    group = [*PERSON_GROUP, "month"]
+    repeated = pay.groupBy(*group).agg(F.countDistinct("batch").alias("_batches")).where(F.col("_batches") >= min_batches)
+    hits = pay.join(repeated.select(*group), group)
+    return person_clues(hits, "S04", config, group=group,
+                        keys=keys_map(person=F.col("person_id"), programme=F.col("programme"), month=F.col("month")))
+
+
+@rule("S05", "有车有房有企仍享受救助", keys=("person", "programme"),
+      needs=(PAYMENT, "person", "asset_holding", "company", "company_party"))
+def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """A means-tested payment while the recipient or a household member owns a vehicle, business
+    premises or more than ``max_dwellings`` 住宅 (per member, or per household with
+    ``dwelling_scope: household``), or is legal representative/shareholder of an active company."""
+    cfg = config.section("S05")
+    vehicles = list(cfg.get("vehicle_types", ["车辆"]))
+    business = list(cfg.get("business_asset_types", ["商铺", "写字楼", "厂房"]))
+    max_dwellings = int(cfg.get("max_dwellings", 1))
+    dwelling = str(cfg.get("dwelling_type", "住宅"))
+    per_person = cfg.get("dwelling_scope", "person") == "person"
+
+    pay = payments(tables, config.programmes.means_tested)
+    linked = household_members(pay, tables["person"])
+    assets = tables["asset_holding"].where(F.col("owner_id_person").isNotNull()).select(
+        F.col("owner_id_person").alias("member_id"), F.col("asset_type"), F.col("reg_date"), F.col("dereg_date"),
+        evidence_row("asset_holding", F.concat_ws(" ", F.col("owner_name"), F.col("asset_type"),
+                                                  F.concat(F.lit("登记 "), F.col("reg_date").cast("string")))).alias("_why"),
+    )
+    owned = linked.join(assets, "member_id").where(
+        (F.col("reg_date") <= F.col("pay_date")) & (F.col("dereg_date").isNull() | (F.col("dereg_date") > F.col("pay_date"))))
+    flagged_kind = owned.where(F.col("asset_type").isin(vehicles + business))
+    dwell_group = ["_pk", "member_id"] if per_person else ["_pk"]
+    dwell_counts = owned.where(F.col("asset_type") == dwelling).groupBy(*dwell_group).agg(F.count("*").alias("_n"))
+    too_many = owned.where(F.col("asset_type") == dwelling).join(
+        dwell_counts.where(F.col("_n") > max_dwellings).select(*dwell_group), dwell_group)
+
+    companies = tables["company"].where(F.col("reg_status").isin(config.active_company_status)).select(
+        "credit_code", "company_name", "reg_status")
+    parties = tables["company_party"].where(F.col("person_id").isNotNull()).select(
+        F.col("person_id").alias("member_id"), "credit_code", "role",
+        evidence_row("company_party", F.concat_ws(" ", F.col("role"), F.col("credit_code"))).alias("_party_ev"))
+    roles = linked.join(parties, "member_id").join(companies, "credit_code").withColumn(
+        "_why", F.col("_party_ev").withField(
+            "note", F.concat_ws(" ", F.col("member_name"), F.col("role"), F.col("company_name"), F.col("reg_status"))))
+
+    cols = [*pay.columns, "_why"]
+    reasons = flagged_kind.select(*cols).unionByName(too_many.select(*cols)).unionByName(roles.select(*cols))
+    support = reasons.select(*PERSON_GROUP, F.col("_why").alias("_ev"), F.col("pay_date").alias("_o"))
+    return person_clues(reasons.select(*pay.columns), "S05", config, group=PERSON_GROUP,
+                        keys=person_programme_keys(), support=support)
+
+
+@rule("S06", "一卡多人代领", keys=("account",), needs=(PAYMENT, "person"))
+def s06(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """An account receiving, with a holder other than the recipient, payments for recipients of
+    ``min_households`` or more households (counted among those proxy rows only)."""
+    min_households = int(config.section("S06").get("min_households", 3))
+    person = tables["person"].select(F.col("person_id").alias("_pid"), F.col("name").alias("_reg_name"),
+                                     F.col("household_no").alias("_reg_hh"))
+    pay = payments(tables, resolved=False).where(F.col("account").isNotNull() & F.col("account_holder").isNotNull())
+    pay = pay.join(person, pay["person_id"] == person["_pid"], "left")
+    holder = F.trim(F.col("account_holder"))
+    proxy = pay.where((holder != F.trim(F.col("name"))) & (F.col("_reg_name").isNull() | (holder != F.trim(F.col("_reg_name")))))
+    proxy = proxy.withColumn("_household", F.coalesce(F.col("_reg_hh"), F.col("household_no"),
+                                                      F.concat(F.lit("name:"), F.col("name"))))
+    group = ["account"]
+    summary = proxy.groupBy(*group).agg(
+        F.countDistinct("_household").alias("_households"),
+        F.sum("amount").alias("_amount"), F.min("pay_date").alias("_start"), F.max("pay_date").alias("_end"),
+        F.min("town").alias("_town"), F.min(holder).alias("_holder"),
+    ).where(F.col("_households") >= min_households)
+    hits = proxy.join(summary.select(*group), group)
+    evidence = collect_evidence(hits, group, F.col("_ev"), F.col("pay_date"))
+    recipients = collect_evidence(
+        hits.where(F.col("person_id").isNotNull()), group,
+        subject("person", F.col("person_id"), F.col("name")), F.col("person_id"))
+    account = F.array(subject("account", F.col("account"), F.col("_holder")))
+    subjects = F.when(F.col("_recipients").isNull(), account).otherwise(F.concat(account, F.col("_recipients")))
+    joined = summary.join(evidence, group).join(recipients.withColumnRenamed("evidence", "_recipients"), group, "left")
+    return clue_frame(joined, "S06", config, keys=keys_map(account=F.col("account")), subjects=subjects,
+                      amount=F.col("_amount"), period_start=F.col("_start"), period_end=F.col("_end"),
+                      town=F.col("_town"))
+
+
+@rule("S07", "超标准发放", keys=("person", "programme", "month"), needs=(PAYMENT, "person"))
+def s07(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """A payment above its programme's cap (fixed, or per living household member on the payment date)."""
+    cfg = config.section("S07")
+    fixed: dict[str, float] = dict(cfg.get("caps") or {})
+    per_member: dict[str, float] = dict(cfg.get("per_living_member") or {})
+    pay = payments(tables, sorted(set(fixed) | set(per_member)))
+    living = (household_members(pay, tables["person"], include_self=False)
+              .groupBy("_pk").agg(F.countDistinct("member_id").alias("_living")))
+    pay = pay.join(living, "_pk", "left").withColumn("_living", F.coalesce(F.col("_living"), F.lit(0)))
+    cap: Column = F.lit(None).cast("decimal(18,2)")
+    for programme, value in fixed.items():
+        cap = F.when(F.col("programme") == programme, F.lit(value).cast("decimal(18,2)")).otherwise(cap)
+    for programme, value in per_member.items():
+        cap = F.when(F.col("programme") == programme, (F.lit(value) * F.col("_living")).cast("decimal(18,2)")).otherwise(cap)
+    pay = pay.withColumn("_cap", cap).withColumn("month", month_key(F.col("pay_date")))
+    hits = pay.where(F.col("_cap").isNotNull() & (F.col("amount") > F.col("_cap")))
+    hits = hits.withColumn("_ev", F.col("_ev").withField("note", F.concat_ws(
+        " ", F.col("_ev.note"), F.concat(F.lit("上限 "), F.col("_cap").cast("string")),
+        F.when(F.col("programme").isin(list(per_member)), F.concat(F.lit("在世户成员 "), F.col("_living").cast("string"))))))
+    return person_clues(hits, "S07", config, group=[*PERSON_GROUP, "month"],
+                        keys=keys_map(person=F.col("person_id"), programme=F.col("programme"), month=F.col("month")))

@@ -1,0 +1,1 @@
+"""The benchmark harness: generated districts at three scales, stage timings, memory, DuckDB floor."""

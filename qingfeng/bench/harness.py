@@ -1,0 +1,169 @@
+"""``qingfeng bench``: generate (once) a district of N households, run the pipeline end to end,
+and report wall time, rows per second and peak memory per stage, with the DuckDB floor."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from qingfeng.bench.memory import PeakRss
+from qingfeng.settings import Settings
+
+STAGES = ("ingest", "resolve", "graph", "rules", "publish")
+BASELINE_RULES = ("S01", "S03", "E01")
+
+
+def district_dir(settings: Settings, households: int, seed: int) -> Path:
+    return settings.home.resolve() / "bench" / "districts" / f"h{households}-s{seed}"
+
+
+def ensure_district(settings: Settings, households: int, seed: int, say=print) -> tuple[Path, dict[str, Any]]:
+    """The generated district, cached by size and seed (generated into a temp folder, then renamed)."""
+    from qingfeng.synth.generate import synthesize
+
+    target = district_dir(settings, households, seed)
+    meta = target / "district.json"
+    if not meta.exists():
+        staged = target.with_name(f".{target.name}.tmp")
+        shutil.rmtree(staged, ignore_errors=True)
+        staged.mkdir(parents=True)
+        started = time.perf_counter()
+        synthesize(staged, households, seed, progress=lambda msg: None)
+        say(f"generated district h={households} seed={seed} in {time.perf_counter() - started:.1f}s")
+        shutil.rmtree(target, ignore_errors=True)
+        staged.rename(target)
+    return target, json.loads(meta.read_text(encoding="utf-8"))
+
+
+def _machine() -> dict[str, Any]:
+    import psutil
+
+    return {
+        "cpus": os.cpu_count(),
+        "memory_gib": round(psutil.virtual_memory().total / 2**30, 1),
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+    }
+
+
+def _spark_baseline_rules(settings: Settings, spark: Any, as_of: dt.date) -> tuple[float, dict[str, set]]:
+    """Spark time for the DuckDB-comparable work: the three rules on the curated tables."""
+    from qingfeng.jobs.rules.base import REGISTRY, RulesConfig
+    from qingfeng.jobs.rules.runner import load_tables, run_rules
+
+    config = RulesConfig.load(settings.rules_config)
+    needs = sorted({t for code in BASELINE_RULES for t in REGISTRY[code].needs})
+    started = time.perf_counter()
+    clues = run_rules(load_tables(spark, settings, needs), config=config, as_of=as_of, codes=list(BASELINE_RULES))
+    rows = clues.select("rule", "keys").collect()
+    seconds = time.perf_counter() - started
+    keys: dict[str, set] = {code: set() for code in BASELINE_RULES}
+    for row in rows:
+        keys[row["rule"]].add(tuple(sorted((k, str(v)) for k, v in row["keys"].items())))
+    return seconds, keys
+
+
+def run_bench(settings: Settings, households: int, seed: int, say=print) -> dict[str, Any]:
+    from qingfeng.bench.duckdb_baseline import run_baseline
+    from qingfeng.jobs.rules.base import RulesConfig
+    from qingfeng.pipeline.run import run_pipeline
+    from qingfeng.spark import get_spark
+
+    inputs, district = ensure_district(settings, households, seed, say)
+    as_of = dt.date.fromisoformat(district["as_of"])
+    run_home = settings.home.resolve() / "bench" / "runs" / f"h{households}-s{seed}"
+    shutil.rmtree(run_home, ignore_errors=True)
+    run_settings = settings.model_copy(update={"home": run_home, "register_url": None})
+    run_settings.__dict__.pop("lake", None)
+
+    timings: dict[str, float] = {}
+    marks: dict[str, float] = {}
+
+    def hook(stage: str, event: str, result: Any) -> None:
+        if event == "start":
+            marks[stage] = time.perf_counter()
+            say(f"  {stage} …")
+        else:
+            timings[stage] = time.perf_counter() - marks[stage]
+            say(f"  {stage} {timings[stage]:.1f}s")
+
+    started = time.perf_counter()
+    with PeakRss() as peak:
+        outcome = run_pipeline(run_settings, inputs, as_of, hook=hook, trigger="qingfeng bench")
+        total = time.perf_counter() - started
+        spark = get_spark(run_settings)
+        spark_rules_s, spark_keys = _spark_baseline_rules(run_settings, spark, as_of)
+    graph_s = timings.get("graph", 0.0)
+    duck = run_baseline(run_settings.zone("curated"), RulesConfig.load(settings.rules_config))
+    ingest = outcome.result("ingest")
+    rows_read = sum(int(f.get("rows_read") or 0) for f in (ingest.summary.get("files", []) if ingest else []))
+    agree = {code: spark_keys[code] == duck["keys"][code] for code in BASELINE_RULES}
+    spark_side = spark_rules_s + graph_s  # Spark's S03 reads the kin table the graph stage built
+    result = {
+        "households": households,
+        "seed": seed,
+        "as_of": as_of.isoformat(),
+        "source_rows": rows_read,
+        "spark_master": settings.spark_master,
+        "shuffle_partitions": settings.spark_shuffle_partitions,
+        "stages": {
+            s: {"seconds": round(timings.get(s, 0.0), 2), "rows_per_second": round(rows_read / timings[s]) if timings.get(s) else None}
+            for s in STAGES
+        },
+        "end_to_end_seconds": round(total, 2),
+        "peak_rss_gib": {
+            "driver": round(peak.peak_driver / 2**30, 2),
+            "jvm_and_children": round(peak.peak_children / 2**30, 2),
+            "total": round(peak.peak_total / 2**30, 2),
+        },
+        "baseline": {
+            "rules": list(BASELINE_RULES),
+            "spark_seconds": round(spark_side, 2),
+            "spark_rules_only_seconds": round(spark_rules_s, 2),
+            "duckdb_seconds": round(duck["total_seconds"], 2),
+            "ratio_spark_to_duckdb": round(spark_side / duck["total_seconds"], 2) if duck["total_seconds"] else None,
+            "same_keys": agree,
+            "clues": {code: len(spark_keys[code]) for code in BASELINE_RULES},
+        },
+        "machine": _machine(),
+        "measured_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+    }
+    return result
+
+
+def markdown(result: dict[str, Any]) -> str:
+    lines = [
+        f"### {result['households']:,} households (seed {result['seed']}, {result['source_rows']:,} source rows)",
+        "",
+        "| stage | seconds | source rows / s |",
+        "| --- | ---: | ---: |",
+    ]
+    for stage, row in result["stages"].items():
+        rps = f"{row['rows_per_second']:,}" if row["rows_per_second"] else "–"
+        lines.append(f"| {stage} | {row['seconds']:.1f} | {rps} |")
+    b = result["baseline"]
+    peak = result["peak_rss_gib"]
+    lines += [
+        f"| **end to end** | **{result['end_to_end_seconds']:.1f}** | |",
+        "",
+        f"Peak RSS: {peak['total']} GiB (driver {peak['driver']}, JVM {peak['jvm_and_children']}). "
+        f"Rules S01+S03+E01: Spark {b['spark_seconds']}s (graph stage + rules), DuckDB {b['duckdb_seconds']}s, "
+        f"ratio {b['ratio_spark_to_duckdb']}; same keys: {b['same_keys']}.",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def write_results(settings: Settings, result: dict[str, Any]) -> tuple[Path, Path]:
+    out = settings.home.resolve() / "bench" / "results"
+    out.mkdir(parents=True, exist_ok=True)
+    stem = f"bench-h{result['households']}-s{result['seed']}"
+    json_path, md_path = out / f"{stem}.json", out / f"{stem}.md"
+    json_path.write_text(json.dumps(result, ensure_ascii=False, indent=2), encoding="utf-8")
+    md_path.write_text(markdown(result), encoding="utf-8")
+    return json_path, md_path

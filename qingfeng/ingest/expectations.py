@@ -1,0 +1,123 @@
+"""Great Expectations gate: one suite per table (``expectations/<table>.json``), run on the
+accepted Spark batch through a file-backed GX context under ``<home>/gx``.
+
+Severity comes from each expectation's GX ``severity`` field: ``critical`` fails the feed's
+ingest, ``warning`` and ``info`` are reported.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from pyspark.sql import DataFrame
+
+    from qingfeng.feeds.model import FileSpec
+    from qingfeng.settings import Settings
+
+DATASOURCE = "qingfeng"
+
+
+class SuiteError(ValueError):
+    """A missing or broken expectation suite file."""
+
+
+class ExpectationFailed(RuntimeError):
+    """An error-level expectation failed on an accepted batch."""
+
+
+def suite_path(settings: Settings, spec: FileSpec) -> Path:
+    return settings.expectations_dir / f"{spec.suite_name}.json"
+
+
+def load_suite(settings: Settings, spec: FileSpec) -> Any:
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    path = suite_path(settings, spec)
+    if not path.exists():
+        raise SuiteError(f"table {spec.table}: no expectation suite {path}")
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return ExpectationSuite(**data)
+    except Exception as exc:  # JSON and GX raise several kinds for a bad suite
+        raise SuiteError(f"{path}: not a valid Great Expectations suite: {exc}") from None
+
+
+@cache
+def _context(gx_root: str) -> Any:
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    context = gx.get_context(mode="file", project_root_dir=gx_root)
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    return context
+
+
+def context_for(settings: Settings) -> Any:
+    root = settings.home.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    return _context(str(root))
+
+
+def validate(settings: Settings, feed: str, spec: FileSpec, accepted: DataFrame) -> list[str]:
+    """Run the table's suite once on ``accepted``; return warnings, raise on an error-level failure."""
+    import great_expectations as gx
+
+    suite = load_suite(settings, spec)
+    context = context_for(settings)
+    source = context.data_sources.add_or_update_spark(name=DATASOURCE)
+    asset = next((a for a in source.assets if a.name == spec.table), None) or source.add_dataframe_asset(
+        name=spec.table
+    )
+    batch_def = next((b for b in asset.batch_definitions if b.name == "accepted"), None)
+    batch_def = batch_def or asset.add_batch_definition_whole_dataframe("accepted")
+    suite.name = spec.suite_name
+    suite = context.suites.add_or_update(suite)
+    definition = context.validation_definitions.add_or_update(
+        gx.ValidationDefinition(name=spec.table, data=batch_def, suite=suite)
+    )
+    # BOOLEAN_ONLY keeps the Spark work to one pass per metric; a failure is re-run for its details
+    result = definition.run(batch_parameters={"dataframe": accepted}, result_format="BOOLEAN_ONLY")
+    if not result.success:
+        result = definition.run(batch_parameters={"dataframe": accepted}, result_format="SUMMARY")
+    errors, warnings = [], []
+    for item in result.results:
+        if item.success:
+            continue
+        config = item.expectation_config
+        message = (
+            f"feed {feed}, table {spec.table}: expectation {_describe(config)} failed{_observed(item.result)}"
+        )
+        if str(getattr(config.severity, "value", config.severity)) == "critical":
+            errors.append(message)
+        else:
+            warnings.append(message)
+    if errors:
+        raise ExpectationFailed("; ".join(errors))
+    return warnings
+
+
+def build_docs(settings: Settings) -> Path:
+    context = context_for(settings)
+    context.build_data_docs()
+    return settings.home.resolve() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+
+
+def _describe(config: Any) -> str:
+    kwargs = {k: v for k, v in config.kwargs.items() if k != "batch_id"}
+    args = ", ".join(f"{k}={v!r}" for k, v in kwargs.items())
+    return f"{config.type}({args})"
+
+
+def _observed(result: dict) -> str:
+    if "observed_value" in result:
+        return f" (observed {result['observed_value']!r})"
+    if result.get("unexpected_count"):
+        sample = result.get("partial_unexpected_list") or []
+        return f" ({result['unexpected_count']} unexpected, e.g. {sample[:3]!r})"
+    return ""

@@ -1,0 +1,354 @@
+"""Framing: turn one delivered file into staged all-string Parquet (I/O only, no parsing).
+
+CSV: the encoding is detected (BOM, then strict UTF-8, then the declared one), the header is
+matched by name, rows with the wrong number of fields are rejected with their original text.
+XLSX: the named sheet, its header row found among the first rows. Every staged row carries
+``_line``: its 1-based physical line in the file, or its Excel row number.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import datetime as dt
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from qingfeng.feeds.model import FileSpec
+
+BATCH_ROWS = 200_000
+CHUNK = 1 << 20
+HEADER_SEARCH_ROWS = 5
+UTF8_BOM = codecs.BOM_UTF8
+GB_FAMILY = {"gbk", "gb2312", "gb18030", "cp936"}
+REJECT_SCHEMA = pa.schema(
+    [
+        ("_line", pa.int64()),
+        ("raw", pa.string()),
+        ("reason", pa.string()),
+        ("column", pa.string()),
+        ("detail", pa.string()),
+    ]
+)
+
+
+class FramingError(ValueError):
+    """A file that cannot be read as its file kind; the message names file, line and column."""
+
+
+@dataclass
+class Framed:
+    rows_read: int = 0
+    rows_staged: int = 0
+    rejected: dict[str, int] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    encoding: str | None = None
+    header_line: int = 1
+
+
+def frame_file(path: Path, spec: FileSpec, staged: Path, rejects: Path) -> Framed:
+    """Write the rows of ``path`` to ``staged`` (and framing rejects to ``rejects``)."""
+    if path.stat().st_size == 0:
+        raise FramingError(f"{path.name}: the file is empty (0 bytes, not even a header)")
+    if spec.format == "xlsx":
+        return _frame_xlsx(path, spec, staged)
+    return _frame_csv(path, spec, staged, rejects)
+
+
+# --- encodings -------------------------------------------------------------------------------
+
+
+def _first_bad_offset(path: Path, encoding: str) -> tuple[int | None, bool]:
+    """Byte offset of the first byte that does not decode (None if all do), and whether all is ASCII."""
+    decoder = codecs.getincrementaldecoder(encoding)("strict")
+    pos, ascii_only = 0, True
+    with path.open("rb") as fh:
+        while True:
+            chunk = fh.read(CHUNK)
+            pending = _pending(decoder)
+            try:
+                decoder.decode(chunk, final=not chunk)
+            except UnicodeDecodeError as exc:
+                return max(pos - pending + exc.start, 0), False
+            if not chunk:
+                return None, ascii_only
+            ascii_only = ascii_only and chunk.isascii()
+            pos += len(chunk)
+
+
+def _pending(decoder: codecs.IncrementalDecoder) -> int:
+    try:
+        buffered = decoder.getstate()[0]
+    except (AttributeError, NotImplementedError):
+        return 0
+    return len(buffered) if isinstance(buffered, bytes) else 0
+
+
+def _line_of(path: Path, offset: int) -> int:
+    with path.open("rb") as fh:
+        return fh.read(offset).count(b"\n") + 1
+
+
+def detect_encoding(path: Path, declared: str) -> tuple[str, list[str]]:
+    """The encoding to read ``path`` with, and warnings when it is not the declared one."""
+    declared = codecs.lookup(declared).name  # normalises e.g. GBK -> gbk, utf8 -> utf-8
+    with path.open("rb") as fh:
+        has_bom = fh.read(3) == UTF8_BOM
+    if has_bom:
+        bad, _ = _first_bad_offset(path, "utf-8-sig")
+        if bad is None:
+            return "utf-8-sig", _lie_warning(declared, "utf-8-sig", path)
+        _undecodable(path, "UTF-8 (the file starts with a UTF-8 byte order mark)", bad)
+    bad, ascii_only = _first_bad_offset(path, "utf-8")
+    if bad is None:
+        return "utf-8", [] if ascii_only else _lie_warning(declared, "utf-8", path)
+    fallback = "gb18030" if declared in GB_FAMILY or declared.startswith("utf") else declared
+    bad_fallback, _ = _first_bad_offset(path, fallback)
+    if bad_fallback is None:
+        return fallback, _lie_warning(declared, fallback, path)
+    _undecodable(path, f"UTF-8 or {fallback}", bad_fallback)
+    raise AssertionError("unreachable")
+
+
+def _lie_warning(declared: str, actual: str, path: Path) -> list[str]:
+    same = {declared, actual} <= {"utf-8", "utf-8-sig"} or (declared in GB_FAMILY and actual in GB_FAMILY)
+    return (
+        []
+        if same
+        else [f"{path.name}: declared encoding {declared}, but the file is {actual}; read as {actual}"]
+    )
+
+
+def _undecodable(path: Path, tried: str, offset: int) -> None:
+    with path.open("rb") as fh:
+        fh.seek(offset)
+        sample = fh.read(4).hex(" ")
+    raise FramingError(
+        f"{path.name}: line {_line_of(path, offset)}: bytes at offset {offset} ({sample}) do not decode as {tried}; "
+        "the file was not ingested"
+    )
+
+
+# --- header matching ---------------------------------------------------------------------------
+
+
+def _match_header(
+    path: Path, spec: FileSpec, header: list[str], where: str
+) -> tuple[dict[str, int], list[str]]:
+    """Map canonical column -> position; fail on a missing required column, warn on extras."""
+    cells = [h.strip().lstrip("\ufeff") for h in header]
+    seen: dict[str, int] = {}
+    for i, cell in enumerate(cells):
+        if cell in seen and cell in spec.columns:
+            raise FramingError(f"{path.name}: {where}: column '{cell}' appears twice in the header")
+        seen.setdefault(cell, i)
+    if not any(name in seen for name in spec.columns):
+        raise FramingError(
+            f"{path.name}: {where}: the header does not match table {spec.table} "
+            f"(expected {list(spec.columns)}, found {cells})"
+        )
+    missing = [name for name, col in spec.columns.items() if col.required and name not in seen]
+    if missing:
+        raise FramingError(
+            f"{path.name}: {where}: missing required column{'s' if len(missing) > 1 else ''} "
+            + ", ".join(f"'{m}'" for m in missing)
+            + f" (table {spec.table})"
+        )
+    warnings = []
+    extras = [c for c in cells if c not in spec.columns]
+    if extras:
+        warnings.append(f"{path.name}: extra columns not loaded: {extras}")
+    absent = [name for name in spec.columns if name not in seen]
+    if absent:
+        warnings.append(f"{path.name}: optional columns absent, loaded as blank: {absent}")
+    positions = {col.name: seen[name] for name, col in spec.columns.items() if name in seen}
+    return positions, warnings
+
+
+class _StageWriter:
+    """Buffers rows and writes them to one Parquet file in batches, all columns as strings."""
+
+    def __init__(self, target: Path, spec: FileSpec, positions: dict[str, int]):
+        self.names = [c.name for c in spec.columns.values()]
+        self.positions = positions
+        self.schema = pa.schema([(n, pa.string()) for n in self.names] + [("_line", pa.int64())])
+        target.parent.mkdir(parents=True, exist_ok=True)
+        self.writer = pq.ParquetWriter(target, self.schema, compression="zstd")
+        self.rows: list[list[str]] = []
+        self.lines: list[int] = []
+        self.count = 0
+
+    def add(self, row: list[str], line: int) -> None:
+        self.rows.append(row)
+        self.lines.append(line)
+        if len(self.rows) >= BATCH_ROWS:
+            self.flush()
+
+    def flush(self) -> None:
+        n = len(self.rows)
+        if not n:
+            return
+        transposed = list(zip(*self.rows, strict=True))
+        arrays = [
+            pa.array(transposed[self.positions[name]], pa.string())
+            if name in self.positions
+            else pa.nulls(n, pa.string())
+            for name in self.names
+        ]
+        arrays.append(pa.array(self.lines, pa.int64()))
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.count += n
+        self.rows, self.lines = [], []
+
+    def close(self) -> int:
+        self.flush()
+        self.writer.close()
+        return self.count
+
+
+# --- CSV -----------------------------------------------------------------------------------------
+
+
+def _frame_csv(path: Path, spec: FileSpec, staged: Path, rejects: Path) -> Framed:
+    encoding, warnings = detect_encoding(path, spec.encoding or "utf-8")
+    out = Framed(encoding=encoding, warnings=warnings, header_line=spec.header_row)
+    bad: list[tuple[int, int, str, str]] = []  # first line, last line, reason, detail
+    blank_lines = 0
+    with path.open(encoding=encoding, newline="") as fh:
+        reader = csv.reader(fh)
+        header: list[str] = []
+        for _ in range(spec.header_row):
+            header = next(reader, [])
+        if not header:
+            raise FramingError(f"{path.name}: line {spec.header_row}: no header row")
+        positions, header_warnings = _match_header(
+            path, spec, header, f"line {reader.line_num} (read as {encoding})"
+        )
+        out.warnings += header_warnings
+        width = len(header)
+        writer = _StageWriter(staged, spec, positions)
+        prev = reader.line_num
+        while True:
+            try:
+                row = next(reader)
+            except StopIteration:
+                break
+            except csv.Error as exc:
+                bad.append((prev + 1, max(reader.line_num, prev + 1), "malformed_row", f"CSV error: {exc}"))
+                if reader.line_num <= prev:
+                    break
+                prev = reader.line_num
+                continue
+            line = prev + 1
+            prev = reader.line_num
+            if len(row) == width:
+                writer.add(row, line)
+            elif not row:
+                blank_lines += 1
+            else:
+                bad.append((line, prev, "wrong_field_count", f"{len(row)} fields, the header has {width}"))
+        out.rows_staged = writer.close()
+    if blank_lines:
+        out.warnings.append(f"{path.name}: {blank_lines} blank line(s) skipped")
+    if bad:
+        _write_rejects(path, encoding, bad, rejects)
+        for _, _, reason, _ in bad:
+            out.rejected[reason] = out.rejected.get(reason, 0) + 1
+    out.rows_read = out.rows_staged + len(bad)
+    if out.rows_read == 0:
+        out.warnings.append(f"{path.name}: the file has a header but no data rows")
+    return out
+
+
+def _write_rejects(path: Path, encoding: str, bad: list[tuple[int, int, str, str]], target: Path) -> None:
+    """Rejected records keep their original text, read back from the file."""
+    wanted = {ln: i for i, (first, last, _, _) in enumerate(bad) for ln in range(first, last + 1)}
+    texts = [""] * len(bad)
+    with path.open(encoding=encoding, newline="") as fh:
+        for number, text in enumerate(fh, start=1):
+            if number in wanted:
+                texts[wanted[number]] += text
+    table = pa.table(
+        {
+            "_line": [b[0] for b in bad],
+            "raw": [t.rstrip("\r\n") for t in texts],
+            "reason": [b[2] for b in bad],
+            "column": [None] * len(bad),
+            "detail": [b[3] for b in bad],
+        },
+        schema=REJECT_SCHEMA,
+    )
+    target.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, target)
+
+
+# --- XLSX ----------------------------------------------------------------------------------------
+
+
+def _cell_text(value: object) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, dt.date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _frame_xlsx(path: Path, spec: FileSpec, staged: Path) -> Framed:
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many kinds for a broken workbook
+        raise FramingError(f"{path.name}: not a readable Excel workbook: {exc}") from None
+    try:
+        if spec.sheet not in book.sheetnames:
+            raise FramingError(f"{path.name}: no sheet '{spec.sheet}' (the workbook has {book.sheetnames})")
+        rows: Iterator[tuple] = book[spec.sheet].iter_rows(values_only=True)
+        head = [list(r) for _, r in zip(range(HEADER_SEARCH_ROWS), rows, strict=False)]
+        header_index = _find_header(path, spec, head)
+        out = Framed(header_line=header_index + 1)
+        if header_index + 1 != spec.header_row:
+            out.warnings.append(
+                f"{path.name}: sheet {spec.sheet}: header found on row {header_index + 1}, "
+                f"declared row {spec.header_row} (title row missing or added)"
+            )
+        header = [_cell_text(c) for c in head[header_index]]
+        positions, warnings = _match_header(path, spec, header, f"sheet {spec.sheet} row {header_index + 1}")
+        out.warnings += warnings
+        width = len(header)
+        writer = _StageWriter(staged, spec, positions)
+        body: Iterable[tuple | list] = [*head[header_index + 1 :], *[]]
+        for number, row in enumerate(_chain(body, rows), start=header_index + 2):
+            cells = [_cell_text(c) for c in row[:width]]
+            if not any(c.strip() for c in cells):
+                continue
+            cells += [""] * (width - len(cells))
+            writer.add(cells, number)
+        out.rows_staged = out.rows_read = writer.close()
+        return out
+    finally:
+        book.close()
+
+
+def _chain(first: Iterable, rest: Iterator) -> Iterator:
+    yield from first
+    yield from rest
+
+
+def _find_header(path: Path, spec: FileSpec, head: list[list]) -> int:
+    expected = set(spec.columns)
+    scores = [sum(1 for c in row if isinstance(c, str) and c.strip() in expected) for row in head]
+    if not scores or max(scores) == 0:
+        raise FramingError(
+            f"{path.name}: sheet {spec.sheet}: no header row among the first {HEADER_SEARCH_ROWS} rows "
+            f"(expected columns {list(spec.columns)})"
+        )
+    return scores.index(max(scores))

@@ -1,0 +1,92 @@
+"""The raw zone and the bookkeeping manifests.
+
+``raw/<feed>/<sha256>/<name>`` keeps each delivery byte for byte beside ``manifest.json``;
+``_manifests/<table>/<sha256>.json`` holds the reconciliation of one file for one table. A
+file whose sha256 already has a manifest for the table is a duplicate delivery.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import os
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from qingfeng.settings import Settings
+
+CHUNK = 1 << 20
+
+
+def sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def file_id(sha: str) -> str:
+    return sha[:12]
+
+
+def manifests_dir(settings: Settings, table: str) -> Path:
+    return settings.lake / "_manifests" / table
+
+
+def read_manifests(settings: Settings, table: str | None = None) -> list[dict]:
+    root = settings.lake / "_manifests"
+    pattern = f"{table}/*.json" if table else "*/*.json"
+    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(root.glob(pattern))]
+
+
+def find_manifest(settings: Settings, table: str, sha: str) -> dict | None:
+    path = manifests_dir(settings, table) / f"{sha}.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+
+
+def earlier_deliveries(settings: Settings, table: str, name: str, sha: str) -> list[dict]:
+    """Manifests of the same file name with different content: the deliveries this one supersedes."""
+    return [m for m in read_manifests(settings, table) if m["file"] == name and m["sha256"] != sha]
+
+
+def write_manifest(settings: Settings, table: str, record: dict) -> None:
+    folder = manifests_dir(settings, table)
+    folder.mkdir(parents=True, exist_ok=True)
+    _write_json_atomic(folder / f"{record['sha256']}.json", record)
+
+
+def drop_manifest(settings: Settings, table: str, sha: str) -> None:
+    (manifests_dir(settings, table) / f"{sha}.json").unlink(missing_ok=True)
+
+
+def keep_raw(settings: Settings, feed: str, source: Path, sha: str, tables: list[str]) -> Path:
+    """Copy the delivery into the raw zone (once per content) and return its path there."""
+    folder = settings.zone("raw") / feed / sha
+    target = folder / source.name
+    if not target.exists():
+        folder.mkdir(parents=True, exist_ok=True)
+        staged = folder / f".{source.name}.tmp"
+        shutil.copyfile(source, staged)
+        os.replace(staged, target)
+    manifest = folder / "manifest.json"
+    record = {
+        "sha256": sha,
+        "size": target.stat().st_size,
+        "name": source.name,
+        "received": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "tables": tables,
+    }
+    if manifest.exists():
+        record["received"] = json.loads(manifest.read_text(encoding="utf-8"))["received"]
+    _write_json_atomic(manifest, record)
+    return target
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    staged = path.with_name(f".{path.name}.tmp")
+    staged.write_text(json.dumps(data, ensure_ascii=False, indent=2), encoding="utf-8")
+    os.replace(staged, path)

@@ -1,0 +1,173 @@
+"""The end-to-end run: ingest → resolve → graph → rules → publish in one process and one SparkSession."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import hashlib
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from qingfeng.pipeline import stages
+
+if TYPE_CHECKING:
+    from qingfeng.settings import Settings
+
+StageHook = Callable[[str, str, "stages.StageResult | None"], None]  # (stage, "start"|"done", result)
+
+
+@dataclasses.dataclass
+class RunOutcome:
+    as_of: dt.date
+    input_dir: Path
+    input_files: list[dict[str, Any]]
+    results: list[stages.StageResult]
+    started_at: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.UTC))
+
+    def result(self, stage: str) -> stages.StageResult | None:
+        return next((r for r in self.results if r.stage == stage), None)
+
+    @property
+    def quarantined_per_feed(self) -> dict[str, int]:
+        ingest = self.result("ingest")
+        return quarantined_per_feed(ingest.summary) if ingest else {}
+
+    @property
+    def clues_per_rule(self) -> dict[str, dict[str, int]]:
+        publish = self.result("publish")
+        return clues_per_rule(publish.summary) if publish else {}
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def list_input_files(input_dir: Path) -> list[dict[str, Any]]:
+    files = sorted(p for p in input_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
+    return [
+        {"name": str(p.relative_to(input_dir)), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
+        for p in files
+    ]
+
+
+def run_info(outcome: RunOutcome, *, trigger: str = "qingfeng run") -> dict[str, Any]:
+    """What the register records about a run (its pipeline-runs table: ``RunInfo``)."""
+    return {
+        "as_of": outcome.as_of,
+        "input_files": outcome.input_files,
+        "started_at": outcome.started_at,
+        "counts": {
+            "trigger": trigger,
+            "input_dir": str(outcome.input_dir),
+            "stages": {r.stage: r.as_dict() for r in outcome.results},
+            "quarantined_per_feed": outcome.quarantined_per_feed,
+        },
+    }
+
+
+def check_stages() -> None:
+    """Fail before spending a minute on Spark when a stage is not installed."""
+    for stage in stages.STAGES:
+        stages.entry_point(stage)
+
+
+def run_pipeline(
+    settings: Settings,
+    input_dir: Path,
+    as_of: dt.date,
+    *,
+    hook: StageHook | None = None,
+    detail: Callable[[str, str], None] | None = None,
+    trigger: str = "qingfeng run",
+) -> RunOutcome:
+    """Run every stage in order; a failure raises :class:`stages.StageError` naming the stage."""
+    from qingfeng.spark import get_spark
+
+    input_dir = input_dir.resolve()
+    if not input_dir.is_dir():
+        raise stages.StageError("ingest", f"input folder {input_dir} does not exist")
+    check_stages()
+    outcome = RunOutcome(as_of, input_dir, list_input_files(input_dir), [])
+    notify = hook or (lambda *_: None)
+
+
+    def ingest_progress(done: int, total: int, message: str) -> None:
+        if detail:
+            detail("ingest", f"{done}/{total} {message}")
+
+    with stages.stage_errors(settings, "spark"):
+        spark = get_spark(settings)
+    steps: list[tuple[str, Callable[[], stages.StageResult]]] = [
+        ("ingest", lambda: stages.ingest(settings, input_dir, spark=spark, progress=ingest_progress)),
+        ("resolve", lambda: stages.resolve(settings, spark=spark)),
+        ("graph", lambda: stages.graph(settings, spark=spark)),
+        ("rules", lambda: stages.rules(settings, spark=spark, as_of=as_of)),
+        ("publish", lambda: stages.publish(settings, spark=spark, run_info=run_info(outcome, trigger=trigger))),
+    ]
+    for name, step in steps:
+        notify(name, "start", None)
+        result = step()
+        outcome.results.append(result)
+        notify(name, "done", result)
+    return outcome
+
+
+# The stages own their summary shapes; these readers accept the documented names and fall
+# back to nothing (the summary then shows the raw stage summary instead).
+_RULE_COUNT_KEYS = {
+    "new": ("new", "created", "inserted"),
+    "re-detected": ("redetected", "re_detected", "seen_again", "unchanged", "updated"),
+    "re-opened": ("reopened", "re_opened"),
+}
+
+
+def clues_per_rule(summary: Mapping[str, Any]) -> dict[str, dict[str, int]]:
+    per_rule = _first_mapping(summary, ("per_rule", "by_rule", "rules"))
+    out: dict[str, dict[str, int]] = {}
+    for rule, counts in sorted(per_rule.items()):
+        if isinstance(counts, Mapping):
+            out[rule] = {label: _first_int(counts, names) for label, names in _RULE_COUNT_KEYS.items()}
+        elif isinstance(counts, int):
+            out[rule] = {"new": counts, "re-detected": 0, "re-opened": 0}
+    return out
+
+
+def quarantined_per_feed(summary: Mapping[str, Any]) -> dict[str, int]:
+    direct = _first_mapping(summary, ("quarantined_per_feed", "quarantined_by_feed"))
+    if direct:
+        return {str(k): int(v) for k, v in sorted(direct.items())}
+    out: dict[str, int] = {}
+    for item in _first_list(summary, ("files", "file_reports", "results")):
+        if isinstance(item, Mapping) and item.get("feed"):
+            n = _first_int(item, ("quarantined", "rows_quarantined", "n_quarantined"))
+            out[item["feed"]] = out.get(item["feed"], 0) + n
+    return dict(sorted(out.items()))
+
+
+def _first_mapping(data: Mapping[str, Any], names: tuple[str, ...]) -> Mapping[str, Any]:
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, Mapping):
+            return value
+    return {}
+
+
+def _first_list(data: Mapping[str, Any], names: tuple[str, ...]) -> list[Any]:
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, list):
+            return value
+    return []
+
+
+def _first_int(data: Mapping[str, Any], names: tuple[str, ...]) -> int:
+    for name in names:
+        value = data.get(name)
+        if isinstance(value, int):
+            return value
+    return 0

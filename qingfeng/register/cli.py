@@ -1,0 +1,216 @@
+"""Commands: ``qingfeng db``, ``qingfeng clues``, ``qingfeng users``, ``qingfeng report``.
+
+Imports of SQLAlchemy and the register happen inside the commands to keep ``qingfeng --help`` fast.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qingfeng.clikit import Settings, fail, with_settings
+
+
+def _operator() -> str:
+    try:
+        return f"cli:{getpass.getuser()}"
+    except Exception:  # no login name in some containers
+        return "cli:unknown"
+
+
+def _console() -> Any:
+    from rich.console import Console
+
+    return Console(width=None if sys.stdout.isatty() else 200)  # files and pipes get whole numbers
+
+
+@contextmanager
+def _session(settings: Settings) -> Iterator[Any]:
+    from sqlalchemy import inspect
+
+    from qingfeng.register.db import make_engine, session_factory
+
+    engine = make_engine(settings.resolved_register_url)
+    try:
+        if not inspect(engine).has_table("clue"):
+            fail(f"登记库尚未初始化：{settings.resolved_register_url}，请先运行 `qingfeng db upgrade`")
+        with session_factory(engine)() as session:
+            yield session
+    finally:
+        engine.dispose()
+
+
+@contextmanager
+def _domain_errors() -> Iterator[None]:
+    from qingfeng.register.errors import RegisterError
+
+    try:
+        yield
+    except RegisterError as exc:
+        fail(str(exc))
+
+
+@click.group()
+def db() -> None:
+    """The register database (clue register)."""
+
+
+@db.command("upgrade")
+@click.option("--revision", default="head", show_default=True)
+@with_settings
+def db_upgrade(revision: str, settings: Settings) -> None:
+    """Create or migrate the register database to the latest schema."""
+    from qingfeng.register.db import current_revision, make_engine, upgrade
+
+    url = settings.resolved_register_url
+    upgrade(url, revision)
+    engine = make_engine(url)
+    click.echo(f"register at revision {current_revision(engine)}: {engine.url.render_as_string(hide_password=True)}")
+    engine.dispose()
+
+
+@click.group()
+def clues() -> None:
+    """List and export the clues in the register."""
+
+
+@clues.command("export")
+@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default stdout).")
+@with_settings
+def clues_export(fmt: str, out: Path | None, settings: Settings) -> None:
+    """Export every clue (audited)."""
+    from qingfeng.register.export import export_clues, export_to_file
+
+    if out is None and fmt == "xlsx":
+        fail("xlsx 导出需要 --out 文件")
+    with _session(settings) as session, _domain_errors():
+        if out is None:
+            export_clues(session, _operator(), fmt, sys.stdout.buffer)
+        else:
+            n = export_to_file(session, _operator(), fmt, out)
+            click.echo(f"{n} clue(s) written to {out}", err=True)
+
+
+@clues.command("list")
+@click.option("--rule", default=None)
+@click.option("--status", default=None)
+@click.option("--town", default=None)
+@click.option("--sort", default="severity", type=click.Choice(["severity", "amount", "risk", "first_seen", "id"]))
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 500))
+@with_settings
+def clues_list(rule: str | None, status: str | None, town: str | None, sort: str, limit: int,
+               settings: Settings) -> None:
+    """Print the clue queue."""
+    from rich.table import Table
+    from sqlalchemy import func, select
+
+    from qingfeng.register.models import Clue
+    from qingfeng.register.queries import ClueFilter, filtered_query
+    from qingfeng.register.service import describe
+
+    with _session(settings) as session, _domain_errors():
+        stmt = filtered_query(ClueFilter(rule=rule, status=status, town=town), dt.date.today())
+        key = {"severity": Clue.severity, "amount": Clue.amount, "risk": Clue.risk_score,
+               "first_seen": Clue.first_seen, "id": Clue.id}[sort]
+        rows = session.execute(stmt.order_by(key.desc().nulls_last(), Clue.id).limit(limit)).all()
+        total = session.scalar(select(func.count()).select_from(stmt.subquery()))
+        table = Table(title=f"线索 {len(rows)} / {total}")
+        for col in ("id", "rule", "status", "severity", "amount", "town", "subjects", "last_seen", "colour"):
+            table.add_column(col)
+        for clue, _deadline, colour in rows:
+            d = describe(clue)
+            names = ", ".join(s.get("name") or s.get("id") or "" for s in d["subjects"][:3])
+            table.add_row(str(d["id"]), d["rule"], d["status"], d["severity"], str(d["amount"]), d["town"] or "",
+                          names, d["last_seen"], colour or "")
+        _console().print(table)
+
+
+@click.group()
+def users() -> None:
+    """Users of the register and the web UI."""
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "analyst", "liaison", "auditor"]))
+@click.option("--unit", default=None, help="The unit (派驻机构) of a liaison.")
+@click.option("--display-name", default=None)
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (first line).")
+@with_settings
+def users_add(username: str, role: str, unit: str | None, display_name: str | None, password_stdin: bool,
+              settings: Settings) -> None:
+    """Add a user; without --password-stdin the password is asked for (hidden)."""
+    from qingfeng.register.users import audit, create_user
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    if len(password) < 8:
+        fail("密码至少 8 个字符")
+    with _session(settings) as session, _domain_errors():
+        user = create_user(session, username, role, password=password, unit=unit, display_name=display_name)
+        audit(session, _operator(), "change", target=f"user:{username}", detail=f"add role={role} unit={unit or ''}")
+        session.commit()
+        click.echo(f"user {user.username} ({user.role}{', ' + unit if unit else ''}) added")
+
+
+@click.group()
+def report() -> None:
+    """Progress reports."""
+
+
+@report.command("monthly")
+@click.option("--month", required=True, help="YYYY-MM")
+@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True)
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File for xlsx/json.")
+@with_settings
+def report_monthly(month: str, fmt: str, out: Path | None, settings: Settings) -> None:
+    """进度月报: found, dispatched, rectified, closed, recovered funds, outcomes, overdue — per rule and town."""
+    from qingfeng.register.report import FIGURE_TITLES, FIGURES, monthly_report, report_rows
+
+    with _session(settings) as session, _domain_errors():
+        rep = monthly_report(session, month)
+    header = ["维度", "项目", *[FIGURE_TITLES[k] for k in FIGURES]]
+    if fmt == "json":
+        text = json.dumps(rep, ensure_ascii=False, indent=2)
+        if out:
+            out.write_text(text + "\n", encoding="utf-8")
+        else:
+            click.echo(text)
+    elif fmt == "xlsx":
+        if out is None:
+            fail("xlsx 需要 --out 文件")
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = f"进度月报 {month}"
+        ws.append(header)
+        for row in report_rows(rep):
+            ws.append([float(v) if k == 2 + FIGURES.index("recovered") else v for k, v in enumerate(row)])
+        assert out is not None
+        out.parent.mkdir(parents=True, exist_ok=True)
+        wb.save(out)
+        click.echo(f"report written to {out}", err=True)
+    else:
+        from rich.table import Table
+
+        table = Table(title=f"进度月报 {month}")
+        for h in header:
+            table.add_column(h)
+        for row in report_rows(rep):
+            table.add_row(*[str(v) for v in row])
+        _console().print(table)
+
+
+commands = [db, clues, users, report]

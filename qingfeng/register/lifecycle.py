@@ -1,0 +1,75 @@
+"""The clue lifecycle and the role permissions: plain data, enforced by ``service``.
+
+发现 → 核查 → 处置 → 整改 → 销号, with two terminal dismissals (了结, 不予立案).
+"""
+
+from __future__ import annotations
+
+FOUND, VERIFYING, HANDLING, RECTIFYING, CLOSED = "发现", "核查", "处置", "整改", "销号"
+CONCLUDED, NOT_FILED = "了结", "不予立案"
+
+STATUSES = (FOUND, VERIFYING, HANDLING, RECTIFYING, CLOSED, CONCLUDED, NOT_FILED)
+OPEN_STATUSES = (FOUND, VERIFYING, HANDLING, RECTIFYING)
+DISMISSED = (CONCLUDED, NOT_FILED)
+TERMINAL = (CLOSED, *DISMISSED)
+
+# Allowed manual transitions (from → to). Anything else is refused, for every role.
+TRANSITIONS: dict[str, tuple[str, ...]] = {
+    FOUND: (VERIFYING, CONCLUDED, NOT_FILED),
+    VERIFYING: (HANDLING, FOUND, CONCLUDED, NOT_FILED),
+    HANDLING: (RECTIFYING, VERIFYING, CONCLUDED),
+    RECTIFYING: (CLOSED, HANDLING),
+    CLOSED: (VERIFYING,),  # re-open (supervisor)
+    CONCLUDED: (VERIFYING,),  # re-open (supervisor)
+    NOT_FILED: (VERIFYING,),  # re-open (supervisor)
+}
+
+ROLES = ("admin", "supervisor", "analyst", "liaison", "auditor")
+ROLE_TITLES = {"admin": "系统管理员", "supervisor": "监督室主任", "analyst": "分析员", "liaison": "派驻机构联络员", "auditor": "审计员"}
+
+# Actions the service checks. A liaison's actions are further limited to clues dispatched to their unit.
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "view_clue": frozenset({"admin", "supervisor", "analyst", "liaison"}),
+    "search": frozenset({"admin", "supervisor", "analyst"}),
+    "see_ids": frozenset({"admin", "supervisor", "analyst"}),
+    "export": frozenset({"admin", "supervisor", "analyst"}),
+    "comment": frozenset({"admin", "supervisor", "analyst", "liaison"}),
+    "assign": frozenset({"admin", "supervisor", "analyst"}),
+    "transition": frozenset({"admin", "supervisor", "analyst"}),
+    "close": frozenset({"admin", "supervisor"}),
+    "reopen": frozenset({"admin", "supervisor"}),
+    "dispatch": frozenset({"admin", "supervisor", "analyst"}),
+    "rectify": frozenset({"admin", "supervisor", "analyst", "liaison"}),
+    "view_report": frozenset({"admin", "supervisor", "analyst"}),
+    "view_audit": frozenset({"admin", "auditor"}),
+    "manage_users": frozenset({"admin"}),
+}
+
+EVENT_KINDS = (
+    "status_change", "comment", "assignment", "dispatch", "rectification", "reopen", "redetected", "not_detected",
+)
+ACCESS_ACTIONS = ("login", "login_failed", "logout", "view", "export", "search", "change")
+DISPATCH_STATES = ("sent", "answered", "withdrawn")
+SEVERITY_RANK = {"high": 3, "medium": 2, "low": 1}
+
+
+def allowed(role: str, action: str) -> bool:
+    return role in PERMISSIONS.get(action, frozenset())
+
+
+def transition_action(from_status: str, to_status: str) -> str:
+    """Which permission a (legal) transition needs."""
+    if to_status == CLOSED:
+        return "close"
+    if from_status in TERMINAL:
+        return "reopen"
+    return "transition"
+
+
+def mask_id(value: str | None) -> str | None:
+    """330109********1234: keep the region (6) and the last 4 characters of an 18-character ID."""
+    if not value:
+        return value
+    if len(value) >= 15:
+        return value[:6] + "*" * (len(value) - 10) + value[-4:]
+    return value[:2] + "*" * max(len(value) - 4, 1) + value[-2:]

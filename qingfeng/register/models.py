@@ -1,0 +1,210 @@
+"""SQLAlchemy 2 models of the register. The schema is created only by the Alembic migrations
+(``qingfeng/register/migrations``); a test asserts that models and migrations agree."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any, ClassVar
+
+from sqlalchemy import (
+    JSON,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+Money = Numeric(18, 2)
+
+
+def utcnow() -> dt.datetime:
+    """Naive UTC: the same on SQLite (no time zones) and PostgreSQL."""
+    return dt.datetime.now(dt.UTC).replace(tzinfo=None)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON, Decimal: Money}
+
+
+class Unit(Base):
+    """A stationed unit (派驻机构) or any body clues are dispatched to."""
+
+    __tablename__ = "unit"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    code: Mapped[str | None] = mapped_column(String(50))
+
+
+class User(Base):
+    __tablename__ = "app_user"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    role: Mapped[str] = mapped_column(String(20))
+    unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    unit: Mapped[Unit | None] = relationship()
+
+
+class Clue(Base):
+    __tablename__ = "clue"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    rule: Mapped[str] = mapped_column(String(10), index=True)
+    rule_name: Mapped[str | None] = mapped_column(String(200))
+    domain: Mapped[str | None] = mapped_column(String(30), index=True)
+    keys: Mapped[dict[str, Any]] = mapped_column(JSON)
+    fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
+    subjects: Mapped[list[Any]] = mapped_column(JSON)
+    amount: Mapped[Decimal | None] = mapped_column(Money)
+    period_start: Mapped[dt.date | None] = mapped_column(Date)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)
+    severity: Mapped[str] = mapped_column(String(10), index=True)
+    evidence: Mapped[list[Any]] = mapped_column(JSON)
+    path: Mapped[str | None] = mapped_column(Text)
+    town: Mapped[str | None] = mapped_column(String(100), index=True)
+    village: Mapped[str | None] = mapped_column(String(100), index=True)
+    risk_score: Mapped[float | None]
+    first_seen: Mapped[dt.date] = mapped_column(Date, index=True)
+    last_seen: Mapped[dt.date] = mapped_column(Date)
+    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
+    status: Mapped[str] = mapped_column(String(10), index=True)
+    detection_state: Mapped[str] = mapped_column(String(20), default="active")
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    assignee: Mapped[User | None] = relationship()
+    subject_links: Mapped[list[ClueSubject]] = relationship(
+        back_populates="clue", cascade="all, delete-orphan", order_by="ClueSubject.id"
+    )
+    evidence_rows: Mapped[list[Evidence]] = relationship(
+        back_populates="clue", cascade="all, delete-orphan", order_by="Evidence.id"
+    )
+    events: Mapped[list[Event]] = relationship(back_populates="clue", order_by="Event.id")
+    dispatches: Mapped[list[Dispatch]] = relationship(back_populates="clue", order_by="Dispatch.id")
+    rectifications: Mapped[list[Rectification]] = relationship(back_populates="clue", order_by="Rectification.id")
+
+
+class ClueSubject(Base):
+    """One subject of a clue, for subject pages and search by name or exact ID."""
+
+    __tablename__ = "clue_subject"
+    __table_args__ = (Index("ix_clue_subject_kind_subject_id", "kind", "subject_id"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clue.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str | None] = mapped_column(String(200), index=True)
+
+    clue: Mapped[Clue] = relationship(back_populates="subject_links")
+
+
+class Evidence(Base):
+    """One source row behind a clue: feed, table, file as delivered and its line."""
+
+    __tablename__ = "evidence"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clue.id", ondelete="CASCADE"), index=True)
+    feed: Mapped[str | None] = mapped_column(String(100))
+    table_name: Mapped[str | None] = mapped_column(String(100))
+    file: Mapped[str | None] = mapped_column(String(500))
+    line: Mapped[int | None]
+    note: Mapped[str | None] = mapped_column(Text)
+
+    clue: Mapped[Clue] = relationship(back_populates="evidence_rows")
+
+
+class Event(Base):
+    """The clue timeline: status changes, comments, assignments, dispatches, publishing."""
+
+    __tablename__ = "event"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clue.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(10))
+    to_status: Mapped[str | None] = mapped_column(String(10))
+    actor: Mapped[str] = mapped_column(String(100))
+    text: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    clue: Mapped[Clue] = relationship(back_populates="events")
+
+
+class Dispatch(Base):
+    """A supervision task sent to a unit (派件) with a deadline."""
+
+    __tablename__ = "dispatch"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clue.id", ondelete="CASCADE"), index=True)
+    unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    state: Mapped[str] = mapped_column(String(20), default="sent")
+    note: Mapped[str | None] = mapped_column(Text)
+    sent_by: Mapped[str] = mapped_column(String(100))
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    clue: Mapped[Clue] = relationship(back_populates="dispatches")
+    unit: Mapped[Unit] = relationship()
+
+
+class Rectification(Base):
+    """整改: measures, recovered funds (追缴/挽回资金) and the outcomes."""
+
+    __tablename__ = "rectification"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    clue_id: Mapped[int] = mapped_column(ForeignKey("clue.id", ondelete="CASCADE"), index=True)
+    measures: Mapped[str] = mapped_column(Text)
+    recovered_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    sanction_count: Mapped[int] = mapped_column(Integer, default=0)  # 党纪政务处分 (persons)
+    sanction_text: Mapped[str | None] = mapped_column(Text)
+    org_handling_count: Mapped[int] = mapped_column(Integer, default=0)  # 组织处理 (persons)
+    org_handling_text: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+    clue: Mapped[Clue] = relationship(back_populates="rectifications")
+
+
+class AccessLog(Base):
+    __tablename__ = "access_log"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
+    username: Mapped[str] = mapped_column(String(100), index=True)
+    action: Mapped[str] = mapped_column(String(20), index=True)
+    target: Mapped[str | None] = mapped_column(String(200))
+    detail: Mapped[str | None] = mapped_column(Text)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+
+
+class PipelineRun(Base):
+    __tablename__ = "pipeline_run"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    as_of: Mapped[dt.date] = mapped_column(Date, index=True)
+    started_at: Mapped[dt.datetime] = mapped_column(DateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    input_files: Mapped[list[Any]] = mapped_column(JSON)
+    counts: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(20))

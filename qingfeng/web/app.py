@@ -1,0 +1,126 @@
+"""The FastAPI application: ``create_app(settings)`` wires sessions, CSRF, roles and the pages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from starlette.exceptions import HTTPException
+from starlette.middleware.sessions import SessionMiddleware
+
+from qingfeng.register.db import make_engine, session_factory
+from qingfeng.settings import Settings
+from qingfeng.web import deps, permissions
+from qingfeng.web.csrf import csrf_protect
+from qingfeng.web.settings import WebSettings, web_settings
+
+HERE = Path(__file__).parent
+
+
+async def authorize(request: Request) -> None:
+    """App-wide: load the signed-in user and apply the route's role check (default deny)."""
+    route = request.scope.get("route")
+    name = getattr(route, "name", None)
+    if name in permissions.PUBLIC_ROUTES:
+        return
+    user_id = request.session.get("uid")
+    if not user_id:
+        raise deps.NotAuthenticated()
+    from qingfeng.web import accounts
+
+    with request.app.state.sessions() as session:
+        current = accounts.load_user(session, int(user_id))
+    if current is None or request.session.get("role") != current.role:
+        request.session.clear()  # deactivated, deleted or role changed: sign in again
+        raise deps.NotAuthenticated()
+    request.state.user = current
+    if not permissions.allowed(str(name), current.role):
+        raise deps.Forbidden()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    cfg: WebSettings = settings if isinstance(settings, WebSettings) else web_settings(settings)
+    app = FastAPI(
+        title="清风",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+        dependencies=[Depends(authorize), Depends(csrf_protect)],
+    )
+    engine = make_engine(cfg.resolved_register_url)
+    app.state.settings = cfg
+    app.state.engine = engine
+    app.state.sessions = session_factory(engine)
+    app.state.templates = Jinja2Templates(directory=HERE / "templates")
+    _setup_templates(app.state.templates)
+    app.add_middleware(
+        SessionMiddleware,
+        secret_key=cfg.secret(),
+        session_cookie="qingfeng_session",
+        max_age=cfg.session_max_age,
+        same_site="lax",
+        https_only=cfg.cookie_secure,
+    )
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    _install_handlers(app)
+    from qingfeng.web.routes import audit, auth, clues, queue, reports, subjects
+
+    for module in (auth, queue, clues, subjects, reports, audit):
+        app.include_router(module.router)
+    return app
+
+
+def _wants_html(request: Request) -> bool:
+    return request.method == "GET" and "text/html" in request.headers.get("accept", "text/html")
+
+
+def _install_handlers(app: FastAPI) -> None:
+    @app.exception_handler(deps.NotAuthenticated)
+    async def _login_required(request: Request, _exc: deps.NotAuthenticated) -> Response:
+        if request.method == "GET":
+            target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+        return JSONResponse({"detail": "请先登录。"}, status_code=401)
+
+    @app.exception_handler(deps.Forbidden)
+    async def _forbidden(request: Request, exc: deps.Forbidden) -> Response:
+        return deps.render(request, "error.html", status_code=403, heading="无权访问", message=exc.message)
+
+    @app.exception_handler(HTTPException)
+    async def _http_error(request: Request, exc: HTTPException) -> Response:
+        heading = {403: "操作被拒绝", 404: "未找到", 409: "数据已被他人修改"}.get(exc.status_code, "请求有误")
+        message = exc.detail if isinstance(exc.detail, str) else "请求有误。"
+        if _wants_html(request) or exc.status_code == 403:
+            return deps.render(request, "error.html", status_code=exc.status_code, heading=heading, message=message)
+        return JSONResponse({"detail": message}, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def _bad_input(request: Request, exc: RequestValidationError) -> Response:
+        fields = sorted({str(err.get("loc", ["", "?"])[-1]) for err in exc.errors()})
+        message = "输入有误,请检查这些字段:" + "、".join(fields)
+        return deps.render(request, "error.html", status_code=400, heading="输入有误", message=message)
+
+
+@pass_context
+def _path_for(context: dict[str, Any], name: str, /, **params: Any) -> str:
+    """Site-relative links (``/clues/1``): right behind any proxy or host name."""
+    return str(context["request"].url_for(name, **params).path)
+
+
+def _setup_templates(templates: Jinja2Templates) -> None:
+    from qingfeng.web import formatting
+
+    templates.env.filters.update(formatting.FILTERS)
+    templates.env.globals["url_for"] = _path_for
+    templates.env.globals.update(
+        domain_label=formatting.FILTERS["domain"],
+        severity_label=formatting.FILTERS["severity"],
+        colour_label=formatting.FILTERS["colour"],
+    )

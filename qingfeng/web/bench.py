@@ -1,0 +1,186 @@
+"""Page-render benchmark on a large register: ``python -m qingfeng.web.bench [--clues 100000] [--home DIR]``.
+
+Seeds users with the sample seed, then bulk-inserts N synthetic clues (with subjects, evidence,
+dispatches, events and rectifications) and times full HTTP renders of the queue, detail, subject,
+dashboard and report pages through the real app (TestClient, no network). Prints a table of
+median and worst timings in ms. A measurement, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import random
+import re
+import statistics
+import tempfile
+import time
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import insert
+
+from qingfeng.register.lifecycle import STATUSES
+from qingfeng.register.models import Clue, ClueSubject, Dispatch, Event, Evidence, Rectification, Unit, utcnow
+
+RULES = {
+    "S01": "死亡人员仍在领取补助", "S02": "财政供养人员家庭违规享受救助", "S03": "优亲厚友: 干部亲属享受救助",
+    "S04": "重复发放", "S05": "有车有房有企仍享受救助", "S06": "一卡多人代领", "S07": "超标准发放",
+    "E01": "化整为零规避招标", "E02": "流程倒置", "E03": "超合同付款", "E04": "干部及亲属关联企业承揽",
+    "A01": "低价发包出租", "A03": "超期限发包", "A05": "干部及亲属承租集体资产",
+    "P01": "死亡后仍发工资", "P02": "一人多岗在编领薪", "P04": "虚列冒领农民工工资",
+}
+DOMAINS = {"S": "subsidy", "E": "engineering", "A": "collective_asset", "P": "payroll"}
+TOWNS = [f"{n}镇" for n in ("城关", "临江", "青山", "白沙", "红岩", "石桥", "东湖", "西岭", "南塘", "北固", "新港", "龙泉")]
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
+GIVEN = "建国秀兰伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂英"
+
+
+def _person(rng: random.Random) -> tuple[str, str]:
+    birth = dt.date(1940, 1, 1) + dt.timedelta(days=rng.randrange(0, 60 * 365))
+    ident = f"330109{birth:%Y%m%d}{rng.randrange(1000):03d}{rng.choice('0123456789X')}"
+    return ident, rng.choice(SURNAMES) + rng.choice(GIVEN) + rng.choice(GIVEN)
+
+
+def bulk_seed(engine: Any, n: int, *, seed: int = 7, batch: int = 5000) -> dict[str, int]:
+    """Insert ``n`` clues directly (core bulk inserts: the benchmark measures reads, not publish)."""
+    rng = random.Random(seed)
+    today = dt.date.today()
+    now = utcnow()
+    counts = {"clues": 0, "dispatches": 0, "rectifications": 0, "events": 0}
+    with engine.begin() as conn:
+        unit_ids = [r[0] for r in conn.execute(Unit.__table__.select().with_only_columns(Unit.id))]
+        next_id = 1 + (conn.execute(Clue.__table__.select().with_only_columns(Clue.id).order_by(Clue.id.desc())
+                                    .limit(1)).scalar() or 0)
+        for start in range(0, n, batch):
+            clues, subjects, evidence, dispatches, rects, events = [], [], [], [], [], []
+            for cid in range(next_id + start, next_id + min(start + batch, n)):
+                rule = rng.choice(list(RULES))
+                town = rng.choice(TOWNS)
+                village = f"{town[:2]}{rng.randrange(1, 16)}村"
+                pid, name = _person(rng)
+                first = today - dt.timedelta(days=rng.randrange(0, 540))
+                status = rng.choices(STATUSES, weights=(40, 20, 12, 8, 10, 6, 4))[0]
+                keys = {"person": pid, "programme": "最低生活保障金", "month": f"{first:%Y-%m}", "n": str(cid)}
+                clues.append({
+                    "id": cid, "rule": rule, "rule_name": RULES[rule], "domain": DOMAINS[rule[0]], "keys": keys,
+                    "fingerprint": hashlib.sha256(f"{rule}|{cid}".encode()).hexdigest(),
+                    "subjects": [{"kind": "person", "id": pid, "name": name},
+                                 {"kind": "village", "id": village, "name": village}],
+                    "amount": Decimal(rng.randrange(100, 2_000_000)) / 10, "period_start": first,
+                    "period_end": first + dt.timedelta(days=rng.randrange(0, 365)),
+                    "severity": rng.choices(("high", "medium", "low"), weights=(2, 5, 3))[0],
+                    "evidence": [{"feed": "subsidy", "table": "subsidy_payment", "file": "民政救助发放.xlsx",
+                                  "line": rng.randrange(2, 90000), "note": f"{name} 发放记录"}],
+                    "path": f"{name}(村干部) —配偶— 某某 —兄弟姐妹— 某某" if rule in ("S03", "E04", "A05") else None,
+                    "town": town, "village": village, "risk_score": round(rng.random(), 3), "first_seen": first,
+                    "last_seen": today, "as_of": today, "status": status, "detection_state": "active",
+                    "updated_at": now, "version": 1,
+                })
+                subjects += [{"clue_id": cid, "kind": "person", "subject_id": pid, "name": name},
+                             {"clue_id": cid, "kind": "village", "subject_id": village, "name": village}]
+                evidence.append({"clue_id": cid, "feed": "subsidy", "table_name": "subsidy_payment",
+                                 "file": "民政救助发放.xlsx", "line": rng.randrange(2, 90000), "note": f"{name} 发放记录"})
+                events.append({"clue_id": cid, "kind": "publish", "actor": "system:publish", "text": "入库", "at": now})
+                if status in ("处置", "整改", "销号") and unit_ids:
+                    sent = dt.datetime.combine(first, dt.time(9)) + dt.timedelta(days=rng.randrange(1, 30))
+                    dispatches.append({"clue_id": cid, "unit_id": rng.choice(unit_ids), "sent_by": "analyst1",
+                                       "deadline": sent.date() + dt.timedelta(days=rng.randrange(5, 60)),
+                                       "state": "sent" if status == "处置" else "answered", "sent_at": sent})
+                    events.append({"clue_id": cid, "kind": "dispatch", "actor": "analyst1", "text": "派件", "at": sent})
+                if status in ("整改", "销号"):
+                    rects.append({"clue_id": cid, "measures": "责令整改", "recorded_by": "liaison1",
+                                  "recovered_amount": Decimal(rng.randrange(0, 50000)), "sanction_count": rng.randrange(0, 2),
+                                  "org_handling_count": rng.randrange(0, 2),
+                                  "recorded_at": dt.datetime.combine(first, dt.time(10)) + dt.timedelta(days=40)})
+            conn.execute(insert(Clue), clues)
+            for model, rows in ((ClueSubject, subjects), (Evidence, evidence), (Dispatch, dispatches),
+                                (Rectification, rects), (Event, events)):
+                if rows:
+                    conn.execute(insert(model), rows)
+            counts["clues"] += len(clues)
+            counts["dispatches"] += len(dispatches)
+            counts["rectifications"] += len(rects)
+            counts["events"] += len(events)
+    return counts
+
+
+def _time(client: Any, path: str, runs: int) -> tuple[float, float, int]:
+    samples = []
+    status = 0
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        response = client.get(path)
+        samples.append((time.perf_counter() - t0) * 1000)
+        status = response.status_code
+    return statistics.median(samples), max(samples), status
+
+
+def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float, int]]:
+    from fastapi.testclient import TestClient
+
+    from qingfeng.web import create_app
+    from qingfeng.web.sample import PASSWORD, seed
+    from qingfeng.web.settings import web_settings
+
+    cfg = web_settings(home=home)
+    t0 = time.perf_counter()
+    engine = seed(cfg.resolved_register_url)
+    counts = bulk_seed(engine, n)
+    engine.dispose()
+    print(f"seeded {counts} in {time.perf_counter() - t0:.1f}s at {cfg.resolved_register_url}")
+    app = create_app(cfg)
+    results = []
+
+    def client_for(username: str) -> TestClient:
+        client = TestClient(app)
+        token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/login").text).group(1)  # type: ignore[union-attr]
+        client.post("/login", data={"username": username, "password": PASSWORD, "csrf_token": token})
+        return client
+
+    analyst, liaison = client_for("analyst1"), client_for("liaison1")
+    with app.state.sessions() as session:
+        from sqlalchemy import select
+
+        some = session.execute(select(ClueSubject.clue_id, ClueSubject.subject_id, ClueSubject.name)
+                               .where(ClueSubject.kind == "person").offset(n // 2).limit(1)).one()
+    month = dt.date.today().strftime("%Y-%m")
+    pages = [
+        ("queue (default: severity)", "/clues"),
+        ("queue page 500", "/clues?page=500"),
+        ("queue sort=amount", "/clues?sort=amount"),
+        ("queue sort=risk", "/clues?sort=risk"),
+        ("queue filter town+status", f"/clues?town={TOWNS[3]}&status=发现"),
+        ("queue filter colour=red", "/clues?colour=red"),
+        ("queue search exact ID", f"/clues?q={some.subject_id}"),
+        ("queue search name", f"/clues?q={some.name}"),
+        ("clue detail", f"/clues/{some.clue_id}"),
+        ("subject (person)", f"/subjects/person/{some.subject_id}"),
+        ("dashboard", f"/dashboard?month={month}"),
+        ("monthly report", f"/reports/monthly?month={month}"),
+    ]
+    for label, path in pages:
+        results.append((label, path, *_time(analyst, path, runs)))
+    results.append(("queue as liaison", "/clues", *_time(liaison, "/clues", runs)))
+    app.state.engine.dispose()
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--clues", type=int, default=100_000)
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--home", type=Path, default=None, help="empty folder for the register (default: temp)")
+    args = parser.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="qingfeng-bench-"))
+    results = run(home, args.clues, args.runs)
+    print(f"{'page':34} {'median ms':>10} {'max ms':>8}  status")
+    for label, _path, median, worst, status in results:
+        flag = "" if median < 300 else "  > 300 ms"
+        print(f"{label:34} {median:10.1f} {worst:8.1f}  {status}{flag}")
+
+
+if __name__ == "__main__":
+    main()

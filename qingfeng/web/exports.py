@@ -1,0 +1,50 @@
+"""CSV and XLSX files of tables (queue, monthly report), safe against spreadsheet formula injection."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from openpyxl import Workbook
+
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def _cell(value: Any) -> Any:
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value  # shown as text, never evaluated
+    return value
+
+
+def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow(["" if v is None else _cell(v) for v in row])
+    return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens Chinese CSV correctly
+
+
+def to_xlsx(sheets: Sequence[tuple[str, Sequence[str], Iterable[Sequence[Any]]]]) -> bytes:
+    """One worksheet per (title, header, rows)."""
+    book = Workbook(write_only=True)
+    for title, header, rows in sheets:
+        sheet = book.create_sheet(title=title[:31])
+        sheet.append(list(header))
+        for row in rows:
+            sheet.append([_cell(v) for v in row])
+    buf = io.BytesIO()
+    book.save(buf)
+    return buf.getvalue()
+
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_TYPE = "text/csv; charset=utf-8"
+
+
+def attachment(filename: str) -> dict[str, str]:
+    from urllib.parse import quote
+
+    return {"Content-Disposition": f"attachment; filename*=UTF-8''{quote(filename)}"}

@@ -1,0 +1,63 @@
+"""Which role reaches which page: every route maps to one action of the register's permission
+table (``qingfeng.register.lifecycle.PERMISSIONS``), so the web layer has no second opinion.
+
+A route missing from ``ROUTE_ACTIONS`` is refused to everyone (a test enumerates ``app.routes``).
+The service layer still checks every change itself (and limits a liaison to their unit's clues).
+"""
+
+from __future__ import annotations
+
+from qingfeng.register import lifecycle
+
+ROLES = lifecycle.ROLES
+ROLE_LABELS = lifecycle.ROLE_TITLES
+ANY_ROLE = "*"
+
+# Routes anyone may reach without a session.
+PUBLIC_ROUTES = frozenset({"login_form", "login", "static", "healthz"})
+
+# route name -> register action (or ANY_ROLE for every signed-in user).
+ROUTE_ACTIONS: dict[str, str] = {
+    "home": ANY_ROLE,
+    "logout": ANY_ROLE,
+    "queue": "view_clue",
+    "queue_export": "export",
+    "clue_detail": "view_clue",
+    "clue_assign": "assign",
+    "clue_comment": "comment",
+    "clue_status": "transition",
+    "clue_dispatch": "dispatch",
+    "clue_rectify": "rectify",
+    "clue_close": "close",
+    "subject": "search",  # a subject page gathers clues across units: not for unit-scoped liaisons
+    "dashboard": "view_report",
+    "report": "view_report",
+    "report_xlsx": "view_report",
+    "audit": "view_audit",
+}
+
+UNIT_SCOPED_ROLES = frozenset({"liaison"})  # sees only clues dispatched to their unit
+LANDING = ("queue", "dashboard", "audit")  # first of these the role may open
+
+
+def allowed(route: str, role: str) -> bool:
+    action = ROUTE_ACTIONS.get(route)
+    if action is None:
+        return False
+    return action == ANY_ROLE or lifecycle.allowed(role, action)
+
+
+def can(role: str, action: str) -> bool:
+    return lifecycle.allowed(role, action)
+
+
+def sees_full_ids(role: str) -> bool:
+    return lifecycle.allowed(role, "see_ids")
+
+
+def may_search(role: str) -> bool:
+    return lifecycle.allowed(role, "search")
+
+
+def landing(role: str) -> str | None:
+    return next((name for name in LANDING if allowed(name, role)), None)

@@ -1,0 +1,116 @@
+"""Query-string parsing for the clue queue, and the few read-only aggregates the dashboard needs.
+
+The queue itself, clue detail, subject pages, audit log and monthly report come from
+``qingfeng.register.queries`` / ``qingfeng.register.report``; this module only turns request
+parameters into the register's ``ClueFilter`` (bound parameters, never SQL text).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field, fields
+from typing import Any
+from urllib.parse import urlencode
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from qingfeng.register.lifecycle import OPEN_STATUSES, SEVERITY_RANK, STATUSES
+from qingfeng.register.models import Clue, PipelineRun
+from qingfeng.register.queries import COLOURS, ClueFilter
+
+SORTS = {"severity": "严重程度", "amount": "涉及金额", "risk": "风险评分", "first_seen": "最早发现"}
+SEVERITIES = tuple(SEVERITY_RANK)
+
+
+@dataclass
+class QueueParams:
+    rule: str = ""
+    domain: str = ""
+    town: str = ""
+    village: str = ""
+    status: str = ""
+    severity: str = ""
+    colour: str = ""
+    as_of: str = ""
+    q: str = ""
+    sort: str = "severity"
+    page: int = 1
+    errors: list[str] = field(default_factory=list)
+
+    @classmethod
+    def parse(cls, params: Any, *, may_search: bool) -> QueueParams:
+        """From query parameters. Malformed values are reported and match nothing (never an error page)."""
+        names = {f.name for f in fields(cls)} - {"errors", "page"}
+        p = cls(**{n: str(params.get(n, "") or "").strip()[:100] for n in names})
+        try:
+            p.page = max(1, min(int(params.get("page", 1) or 1), 1_000_000))
+        except ValueError:
+            p.errors.append("页码无效,已显示第 1 页")
+        if p.sort not in SORTS:
+            p.sort = "severity"
+        if not may_search:
+            p.q = ""
+        checks = ((p.status, STATUSES, "状态"), (p.severity, SEVERITIES, "严重程度"), (p.colour, COLOURS, "预警颜色"))
+        for value, allowed, title in checks:
+            if value and value not in allowed:
+                p.errors.append(f"未知{title}「{value}」")
+        if p.as_of:
+            try:
+                dt.date.fromisoformat(p.as_of)
+            except ValueError:
+                p.errors.append(f"日期「{p.as_of}」格式应为 YYYY-MM-DD")
+        return p
+
+    @property
+    def valid(self) -> bool:
+        return not [e for e in self.errors if not e.startswith("页码")]
+
+    def to_filter(self, per_page: int) -> ClueFilter:
+        return ClueFilter(
+            rule=self.rule or None, domain=self.domain or None, town=self.town or None,
+            village=self.village or None, status=self.status or None, severity=self.severity or None,
+            colour=self.colour or None, as_of=dt.date.fromisoformat(self.as_of) if self.as_of else None,
+            q=self.q or None, sort=self.sort, page=self.page, per_page=per_page,
+        )
+
+    def query_string(self, **override: Any) -> str:
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "errors"}
+        values.update(override)
+        return urlencode({k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)})
+
+    def describe(self) -> str:
+        """The filters in words (export headers, audit detail)."""
+        parts = [f"{f.name}={getattr(self, f.name)}" for f in fields(self)
+                 if f.name not in ("errors", "page") and getattr(self, f.name)]
+        return "; ".join(parts) or "全部"
+
+
+def filter_options(session: Session) -> dict[str, list[str]]:
+    """Choices for the filter selects (distinct values of indexed columns)."""
+
+    def distinct(column: Any) -> list[str]:
+        return [str(v) for v in session.scalars(select(column).where(column.is_not(None)).distinct().order_by(column))]
+
+    as_of = [str(v) for v in session.scalars(select(PipelineRun.as_of).distinct().order_by(PipelineRun.as_of.desc()))]
+    return {
+        "rule": distinct(Clue.rule),
+        "domain": distinct(Clue.domain),
+        "town": distinct(Clue.town),
+        "village": distinct(Clue.village),
+        "as_of": as_of,
+        "status": list(STATUSES),
+        "severity": list(SEVERITIES),
+        "colour": list(COLOURS),
+    }
+
+
+def open_distribution(session: Session, column: Any) -> list[tuple[str, float]]:
+    """Open clues (发现…整改) counted per value of ``column`` (rule or town), largest first."""
+    stmt = (
+        select(column, func.count())
+        .where(Clue.status.in_(OPEN_STATUSES))
+        .group_by(column)
+        .order_by(func.count().desc())
+    )
+    return [(str(k or "（未知）"), float(n)) for k, n in session.execute(stmt)]

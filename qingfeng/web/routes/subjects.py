@@ -1,0 +1,41 @@
+"""Subject page: every clue of one person, company, village (etc.) and its combined risk."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, HTTPException, Request
+from fastapi.responses import Response
+
+from qingfeng.register.errors import RegisterError
+from qingfeng.register.queries import combined_risk, subject_clues
+from qingfeng.web import accounts
+from qingfeng.web.deps import orm_user, render
+from qingfeng.web.formatting import SUBJECT_KIND_LABELS
+from qingfeng.web.masking import Masker
+from qingfeng.web.rows import subject_line
+
+router = APIRouter()
+
+
+@router.get("/subjects/{kind}/{subject_id}", name="subject")
+def subject(request: Request, kind: str, subject_id: str) -> Response:
+    if kind not in SUBJECT_KIND_LABELS:
+        raise HTTPException(404, f"未知的对象类型「{kind}」")
+    current = request.state.user
+    masker = Masker(current.full_ids)
+    with request.app.state.sessions() as session:
+        try:
+            clues = subject_clues(session, orm_user(session, current), kind, subject_id[:100])
+        except RegisterError as exc:
+            raise HTTPException(403, exc.message) from exc
+        rows = [{"clue": c, "subjects": subject_line(c, masker)} for c in clues]
+    name = next(
+        (s.get("name") for c in clues for s in c.subjects or [] if s.get("kind") == kind and s.get("id") == subject_id),
+        None,
+    )
+    accounts.audit(request, "view", target=f"subject:{kind}:{subject_id[:100]}", detail=f"{len(clues)} 条线索")
+    total_amount = sum((c.amount or 0) for c in clues)
+    return render(
+        request, "subject.html", title=name or "对象", active="queue", kind=kind, name=name,
+        shown_id=masker.subject_id(kind, subject_id), rows=rows, risk=combined_risk(clues),
+        total_amount=total_amount,
+    )
