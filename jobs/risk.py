@@ -13,8 +13,9 @@ sort by, and the number is explained by its contributors. For each clue a subjec
 Within one rule the clues are taken largest first and the k-th counts ``repeat_decay**(k-1)``
 (0.5: a second clue of the same rule adds half, a third a quarter), so many clues of one pattern
 do not drown a subject touched by several patterns. The subject's points P become the score
-``100 × (1 − exp(−P / scale))`` (scale 60): monotone, 0 without clues, approaching 100. One high
-clue scores about 39, a high and a medium clue about 53.
+``100 × P / (P + scale)`` (scale 60): monotone, 0 without clues, approaching 100 only slowly, so
+subjects with many clues (a village with a dozen) still rank among themselves. One high clue
+scores 33.3, a high and a medium clue 42.9, 300 points 83.3.
 
 Weights can be overridden in ``config/rules.yml`` under an optional ``risk:`` section with the
 field names of :class:`RiskWeights`.
@@ -139,7 +140,7 @@ def _profile(kind: str, sid: str, name: str | None, clues: list[Mapping[str, Any
         ))
     contributions.sort(key=lambda c: (-c.points, c.rule))
     total = sum(c.points for c in contributions)
-    score = round(100.0 * (1.0 - math.exp(-total / weights.scale)), 1)
+    score = round(100.0 * total / (total + weights.scale), 1)
     label = f"{KIND_LABELS.get(kind, kind)} {name or sid}"
     parts = [_describe(c) for c in contributions]
     explanation = (

@@ -34,7 +34,9 @@ def airflow_home(settings: Settings) -> Path:
     return settings.home.resolve() / "airflow"
 
 
-def environ(settings: Settings, *, base: dict[str, str] | None = None, retries: int | None = 0) -> dict[str, str]:
+def environ(
+    settings: Settings, *, base: dict[str, str] | None = None, retries: int | None = 0
+) -> dict[str, str]:
     """Environment for Airflow commands of this home; an operator's own AIRFLOW__DATABASE__SQL_ALCHEMY_CONN wins."""
     env = dict(os.environ if base is None else base)
     home = airflow_home(settings)
@@ -99,7 +101,9 @@ def ensure_db(settings: Settings, env: dict[str, str] | None = None) -> Path:
     return home
 
 
-def _airflow(args: list[str], env: dict[str, str], what: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+def _airflow(
+    args: list[str], env: dict[str, str], what: str, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
     proc = subprocess.run(
         [airflow_bin(), *args], env=env, capture_output=True, text=True, timeout=timeout, check=False
     )
@@ -110,7 +114,11 @@ def _airflow(args: list[str], env: dict[str, str], what: str, timeout: float = 6
 
 
 def dags_test(
-    settings: Settings, dag_id: str, logical_date: str, conf: dict[str, Any] | None = None, timeout: float = 1800
+    settings: Settings,
+    dag_id: str,
+    logical_date: str,
+    conf: dict[str, Any] | None = None,
+    timeout: float = 1800,
 ) -> subprocess.CompletedProcess[str]:
     """``airflow dags test DAG DATE --conf JSON`` in this home; returns the finished process (not checked)."""
     env = environ(settings)
@@ -162,7 +170,13 @@ def run_dags(
                     on_event(event)
                 if event["event"] == "dag_done":
                     results.append(
-                        DagRunResult(event["dag_id"], event["state"], event["seconds"], event["failures"], event["tasks"])
+                        DagRunResult(
+                            event["dag_id"],
+                            event["state"],
+                            event["seconds"],
+                            event["failures"],
+                            event["tasks"],
+                        )
                     )
         code = proc.wait()
     if code != 0 and (not results or results[-1].state == "success"):

@@ -50,7 +50,9 @@ def demo(settings: Settings, households: int, seed: int, serve: bool, port: int)
     with console.status("generating the sample district …"):
         district_dir, meta = generate_district(home, households, seed)
     as_of = meta["as_of"]
-    console.print(f"[green]✓[/] district: {households} households, seed {seed}, as-of {as_of}  ({district_dir})")
+    console.print(
+        f"[green]✓[/] district: {households} households, seed {seed}, as-of {as_of}  ({district_dir})"
+    )
 
     delivered = fill_inboxes(settings, district_dir)
     console.print(f"[green]✓[/] inboxes: {sum(delivered.values())} files in {home / 'inbox'}/<feed>/")
@@ -63,7 +65,9 @@ def demo(settings: Settings, households: int, seed: int, serve: bool, port: int)
             airflow_env.ensure_db(settings)
         except airflow_env.AirflowError as exc:
             fail(str(exc))
-    console.print(f"[green]✓[/] Airflow metadata ready in {time.perf_counter() - t0:.1f}s ({airflow_env.airflow_home(settings)})")
+    console.print(
+        f"[green]✓[/] Airflow metadata ready in {time.perf_counter() - t0:.1f}s ({airflow_env.airflow_home(settings)})"
+    )
 
     plan = [
         {"dag_id": f"ingest_{feed}", "logical_date": as_of, "conf": {"as_of": as_of}}
@@ -84,7 +88,9 @@ def demo(settings: Settings, households: int, seed: int, serve: bool, port: int)
 
     clue_count = count_clues(settings)
     ensure_demo_user(settings)
-    console.print(f"[green]✓[/] pipeline done in {time.perf_counter() - started:.0f}s: {clue_count} clues in the register")
+    console.print(
+        f"[green]✓[/] pipeline done in {time.perf_counter() - started:.0f}s: {clue_count} clues in the register"
+    )
     print_where_to_look(console, settings, district_dir, port)
     if serve:
         start_ui(console, settings, port)
@@ -131,21 +137,30 @@ def run_plan(console: Console, settings: Settings, plan: list[dict[str, Any]], l
 
     from qingfeng import airflow_env
 
-    with Progress(SpinnerColumn(finished_text=""), TextColumn("{task.description}"), TimeElapsedColumn(),
-                  console=console) as progress:
+    with Progress(
+        SpinnerColumn(finished_text=""),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=console,
+    ) as progress:
         parse = progress.add_task("Airflow: parsing dags/ …", total=1)
         tasks: dict[str, Any] = {}
 
         def on_event(event: dict[str, Any]) -> None:
             kind = event["event"]
             if kind == "parsed":
-                progress.update(parse, completed=1,
-                                description=f"[green]✓[/] parsed {len(event['dags'])} DAGs in {event['seconds']}s")
+                progress.update(
+                    parse,
+                    completed=1,
+                    description=f"[green]✓[/] parsed {len(event['dags'])} DAGs in {event['seconds']}s",
+                )
                 progress.stop_task(parse)
             elif kind == "import_error":
                 progress.console.print(f"[red]DAG import error[/] {event['path']}:\n{event['error']}")
             elif kind == "dag_start":
-                tasks[event["dag_id"]] = progress.add_task(f"airflow dags test [bold]{event['dag_id']}[/] …", total=1)
+                tasks[event["dag_id"]] = progress.add_task(
+                    f"airflow dags test [bold]{event['dag_id']}[/] …", total=1
+                )
             elif kind == "dag_done":
                 task = tasks[event["dag_id"]]
                 mark = "[green]✓[/]" if event["state"] == "success" else "[red]✗[/]"
@@ -188,7 +203,13 @@ def ensure_demo_user(settings: Settings) -> None:
         with Session(engine) as session:
             if session.execute(select(User).where(User.username == DEMO_USER)).first() is None:
                 create_user(session, DEMO_USER, "supervisor", password=DEMO_PASSWORD, display_name="演示用户")
-                audit(session, "system:demo", "change", target=f"user:{DEMO_USER}", detail="add role=supervisor (demo)")
+                audit(
+                    session,
+                    "system:demo",
+                    "change",
+                    target=f"user:{DEMO_USER}",
+                    detail="add role=supervisor (demo)",
+                )
                 session.commit()
     finally:
         engine.dispose()
@@ -209,7 +230,10 @@ def print_where_to_look(console: Console, settings: Settings, district_dir: Path
     table.add_row("Data Docs", f"file://{docs}" if docs.exists() else "(not built)")
     table.add_row("district + truth", str(district_dir))
     table.add_row("inboxes", f"{home / 'inbox'}/<feed>/")
-    table.add_row("Airflow", f"AIRFLOW_HOME={airflow_env.airflow_home(settings)}  (see docs/operations.md: airflow standalone)")
+    table.add_row(
+        "Airflow",
+        f"AIRFLOW_HOME={airflow_env.airflow_home(settings)}  (see docs/operations.md: airflow standalone)",
+    )
     table.add_row("analyst UI", f"http://127.0.0.1:{port}/   login {DEMO_USER} / {DEMO_PASSWORD}")
     table.add_row("clues", f"qingfeng clues list --home {home}")
     console.print(table)
@@ -224,7 +248,14 @@ def start_ui(console: Console, settings: Settings, port: int) -> None:
     console.print(f"Starting the analyst UI on http://127.0.0.1:{port}/ (Ctrl-C to stop) …")
     env = dict(os.environ, QINGFENG_HOME=str(settings.home.resolve()))
     exe = Path(sys.executable).with_name("qingfeng")
-    cmd = [str(exe) if exe.exists() else "qingfeng", "serve", "--port", str(port), "--home", str(settings.home.resolve())]
+    cmd = [
+        str(exe) if exe.exists() else "qingfeng",
+        "serve",
+        "--port",
+        str(port),
+        "--home",
+        str(settings.home.resolve()),
+    ]
     with contextlib.suppress(KeyboardInterrupt):
         subprocess.run(cmd, env=env, check=False)
 

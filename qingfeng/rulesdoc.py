@@ -101,6 +101,9 @@ def render(registry: dict[str, Any], config: Any, config_name: str = "config/rul
                 "",
                 doc,
             ]
+    from qingfeng.jobs import risk
+
+    lines += ["", "## Per-subject risk profile (jobs/risk.py)", "", inspect.cleandoc(risk.__doc__ or "")]
     return "\n".join(lines).rstrip() + "\n"
 
 

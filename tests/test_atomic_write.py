@@ -41,7 +41,10 @@ def _start(target: Path, rows: int, tag: str, log: Path) -> subprocess.Popen[byt
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
     return subprocess.Popen(
         [sys.executable, "-c", WRITER, str(target), str(rows), tag],
-        stdout=log.open("wb"), stderr=subprocess.STDOUT, env=env, start_new_session=True,
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        env=env,
+        start_new_session=True,
     )
 
 
@@ -61,7 +64,9 @@ def _kill_mid_write(target: Path, tag: str, log: Path) -> Path:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=60)
                 return staged[0]
-            assert proc.poll() is None, "the writer finished before it could be killed:\n" + log.read_text(errors="replace")[-3000:]
+            assert proc.poll() is None, (
+                "the writer finished before it could be killed:\n" + log.read_text(errors="replace")[-3000:]
+            )
             time.sleep(0.2)
         pytest.fail("the writer never started writing")
     finally:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from qingfeng.web.sample import KIN_CADRE, KIN_RECIPIENT, PASSWORD, UNITS, seed
+from qingfeng.web.sample import KIN_CADRE, KIN_RECIPIENT, PASSWORD, REG_FILE, UNITS, seed, write_relations
 from qingfeng.web.settings import web_settings
 
 pytestmark = pytest.mark.browser
@@ -37,6 +37,7 @@ def server(home: Path) -> Iterator[str]:
 
     cfg = web_settings(home=home)
     seed(cfg.resolved_register_url, as_of=dt.date(2025, 6, 30)).dispose()
+    write_relations(cfg)  # the graph stage's curated/relation, for the kinship SVG
     app = create_app(cfg)
     port = _free_port()
     uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
@@ -97,7 +98,10 @@ def test_clue_from_review_to_closing_across_roles(server, browser):
     svg = page.locator("#graph svg")
     assert svg.count() >= 1 and svg.first.is_visible()
     graph_text = svg.first.text_content() or ""
-    assert "王建国" in graph_text and "李秀兰" in graph_text and "配偶" in graph_text
+    assert "王建国" in graph_text and "李秀英" in graph_text and "李秀兰" in graph_text
+    assert "王小军" in graph_text  # the subgraph shows neighbours beyond the path
+    steps = page.inner_text("#path-steps")
+    assert "配偶" in steps and REG_FILE in steps and "2207" in steps and "3015" in steps
     assert KIN_RECIPIENT in page.inner_text("#subjects")  # analysts see full IDs
     page.fill("#form-comment textarea[name=text]", "亲属关系经户籍核对属实,建议派件核查。")
     page.click("#form-comment button")

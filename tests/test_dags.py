@@ -56,15 +56,19 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict:
         QINGFENG_HOME=str(home),
     )
     env.pop("QINGFENG_DAG_RETRIES", None)
-    proc = subprocess.run([sys.executable, "-c", PARSE, str(DAGS)], env=env, capture_output=True, text=True, timeout=300)
+    proc = subprocess.run(
+        [sys.executable, "-c", PARSE, str(DAGS)], env=env, capture_output=True, text=True, timeout=300
+    )
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
 def test_dagbag_has_no_import_errors_and_parses_fast(parsed: dict) -> None:
     assert parsed["errors"] == {}
-    print(f"\nDagBag parse: {parsed['seconds']:.2f}s total; per file: "
-          + ", ".join(f"{Path(f).name} {s:.3f}s" for f, s in parsed["per_file"].items()))
+    print(
+        f"\nDagBag parse: {parsed['seconds']:.2f}s total; per file: "
+        + ", ".join(f"{Path(f).name} {s:.3f}s" for f, s in parsed["per_file"].items())
+    )
     # Each file is parsed on every scheduler loop; Airflow's default dagbag_import_timeout is 30 s.
     assert max(parsed["per_file"].values()) < 5.0
 
@@ -110,11 +114,18 @@ def test_as_of_rule() -> None:
     utc = dt.UTC
     # conf wins
     run = SimpleNamespace(conf={"as_of": "2023-12-31"}, run_type="manual", run_after=None)
-    assert as_of_for({"dag_run": run, "logical_date": dt.datetime(2024, 5, 1, tzinfo=utc)}) == dt.date(2023, 12, 31)
+    assert as_of_for({"dag_run": run, "logical_date": dt.datetime(2024, 5, 1, tzinfo=utc)}) == dt.date(
+        2023, 12, 31
+    )
     # asset-triggered: the latest as-of stamped by the ingest runs
-    events = {"a": [SimpleNamespace(extra={"as_of": "2024-02-29"})], "b": [SimpleNamespace(extra={"as_of": "2024-03-31"})]}
+    events = {
+        "a": [SimpleNamespace(extra={"as_of": "2024-02-29"})],
+        "b": [SimpleNamespace(extra={"as_of": "2024-03-31"})],
+    }
     run = SimpleNamespace(conf={}, run_type="asset_triggered", run_after=dt.datetime(2024, 4, 2, tzinfo=utc))
-    assert as_of_for({"dag_run": run, "triggering_asset_events": events, "logical_date": None}) == dt.date(2024, 3, 31)
+    assert as_of_for({"dag_run": run, "triggering_asset_events": events, "logical_date": None}) == dt.date(
+        2024, 3, 31
+    )
     # a scheduled @monthly run at 00:00 Asia/Shanghai on 1 April covers March
     from airflow.sdk.api.datamodels._generated import DagRunType
 
@@ -123,10 +134,16 @@ def test_as_of_rule() -> None:
     ctx = {"dag_run": run, "logical_date": start, "data_interval_start": start, "data_interval_end": start}
     assert as_of_for(ctx) == dt.date(2024, 3, 31)
     # a data interval (CronDataIntervalTimetable) ends the day after the as-of
-    ctx = {"dag_run": run, "logical_date": start, "data_interval_start": start - dt.timedelta(days=31),
-           "data_interval_end": start}
+    ctx = {
+        "dag_run": run,
+        "logical_date": start,
+        "data_interval_start": start - dt.timedelta(days=31),
+        "data_interval_end": start,
+    }
     assert as_of_for(ctx) == dt.date(2024, 3, 31)
     # a manual run's logical date is the as-of
     run = SimpleNamespace(conf={}, run_type=DagRunType.MANUAL, run_after=None)
     day = dt.datetime(2023, 12, 31, tzinfo=utc)
-    assert as_of_for({"dag_run": run, "logical_date": day, "data_interval_start": day, "data_interval_end": day}) == dt.date(2023, 12, 31)
+    assert as_of_for(
+        {"dag_run": run, "logical_date": day, "data_interval_start": day, "data_interval_end": day}
+    ) == dt.date(2023, 12, 31)

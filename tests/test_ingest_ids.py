@@ -21,7 +21,11 @@ def _ric18(rng: random.Random) -> str:
 
 
 def _uscc(rng: random.Random) -> str:
-    body = "9133" + "".join(rng.choice("0123456789") for _ in range(4)) + "".join(rng.choice(ALPHABET) for _ in range(9))
+    body = (
+        "9133"
+        + "".join(rng.choice("0123456789") for _ in range(4))
+        + "".join(rng.choice(ALPHABET) for _ in range(9))
+    )
     return body + uscc.calc_check_digit(body + "0")
 
 
@@ -103,4 +107,10 @@ def test_party_id_is_a_resident_id_or_a_credit_code(spark) -> None:
     rng = random.Random(7)
     person, company = _ric18(rng), _uscc(rng)
     got = _spark_ids(spark, [person, company, person[:6] + person[8:17], "", "garbage"], "party_id")
-    assert got == [(person, "valid"), (company, "credit_code"), (person, "legacy15"), (None, "blank"), (None, "invalid")]
+    assert got == [
+        (person, "valid"),
+        (company, "credit_code"),
+        (person, "legacy15"),
+        (None, "blank"),
+        (None, "invalid"),
+    ]

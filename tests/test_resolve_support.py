@@ -9,8 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 
-from stdnum.cn import ric
-from stdnum.cn import uscc
+from stdnum.cn import ric, uscc
 
 ID_COLUMNS = {
     "registry_person": {"id_no": "resident_id"},

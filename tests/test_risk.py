@@ -38,7 +38,7 @@ def test_graver_and_more_clues_rank_higher() -> None:
     assert [p.id for p in profiles] == ["A", "B", "C"]
     s = scores(profiles)
     assert 0 < s["C"] < s["B"] < s["A"] < 100
-    assert s["B"] == pytest.approx(39.3, abs=0.1)  # one high clue: 100 × (1 − e^(−30/60))
+    assert s["B"] == pytest.approx(33.3, abs=0.1)  # one high clue: 100 × 30 / (30 + 60)
 
 
 def test_repeats_of_one_rule_count_with_diminishing_returns() -> None:
@@ -81,3 +81,10 @@ def test_weights_are_configurable() -> None:
 
 def test_no_clues_no_profiles() -> None:
     assert risk_profiles([]) == []
+
+
+def test_heavily_flagged_subjects_still_rank_among_themselves() -> None:
+    ten = [clue(f"R{i:02d}", "high", A) for i in range(10)]
+    twelve = [clue(f"R{i:02d}", "high", B) for i in range(12)]
+    s = scores(risk_profiles(ten + twelve))
+    assert s["A"] < s["B"] < 100.0

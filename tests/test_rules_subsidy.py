@@ -158,8 +158,14 @@ def test_s04_two_batches_in_one_month(spark):
 def test_s04_exactly_min_batches(spark):
     payments = [pay(A, "甲", "H1", 800, "2023-03-10", batch=f"202303-0{i}") for i in range(3)]
     tables = make_tables(spark, subsidy_payment=payments)
-    assert len(run_rule("S04", tables, cfg=with_section("S04", min_batches=3))) == 1
+    (at_threshold,) = run_rule("S04", tables, cfg=with_section("S04", min_batches=3))
     assert run_rule("S04", tables, cfg=with_section("S04", min_batches=4)) == []
+    # identity is rule + keys: more evidence changes the amount, never the fingerprint
+    more = make_tables(spark, subsidy_payment=[*payments, pay(A, "甲", "H1", 800, "2023-03-28", batch="202303-09")])
+    (grown,) = run_rule("S04", more, cfg=with_section("S04", min_batches=3))
+    assert grown["amount"] == at_threshold["amount"] + 800
+    assert grown["fingerprint"] == at_threshold["fingerprint"] == fingerprint(
+        "S04", {"month": "2023-03", "person": A, "programme": DIBAO})
 
 
 # --- S05 ---------------------------------------------------------------------------------------

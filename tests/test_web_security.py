@@ -293,3 +293,18 @@ def test_exports_and_report_downloads(app):
     sheet = load_workbook(BytesIO(report.content)).worksheets[0]
     assert sheet.cell(1, 3).value == "发现线索"
     assert client.get("/reports/monthly", params={"month": "2025-13"}).status_code == 400
+
+
+def test_kinship_svg_from_the_relation_table_or_the_stored_path(app):
+    from qingfeng.web.sample import write_relations
+
+    client = login(app, "analyst1")
+    without = client.get("/clues/1").text
+    assert 'data-source="path"' in without and "<svg" in without and "李秀英" in without
+    write_relations(app.state.settings)
+    page = client.get("/clues/1").text
+    assert 'data-source="relation"' in page and 'id="path-steps"' in page
+    assert "户籍人口信息_20231231.csv" in page and "2207" in page and "王小军" in page
+    masked_page = login(app, "liaison1").get("/clues/1").text
+    assert 'data-source="relation"' in masked_page and KIN_CADRE not in masked_page
+    assert 'id="path-steps"' not in client.get("/clues/2").text  # S01: no path, no graph

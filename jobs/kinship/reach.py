@@ -11,19 +11,12 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import Window
 from pyspark.sql import functions as F
+from qingfeng.jobs.kinship.vocabulary import BACKWARD, DECLARED_INVERSE, FORWARD
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
 KIN_COLUMNS = ("cadre_id", "kin_id", "steps", "path", "path_ids", "path_relationships")
-# The label of a step names the next person relative to the previous one.
-FORWARD = {"spouse": "配偶", "parent": "子女", "sibling": "兄弟姐妹"}
-BACKWARD = {"spouse": "配偶", "parent": "父母", "sibling": "兄弟姐妹"}
-DECLARED_INVERSE = {
-    "配偶": "配偶", "夫妻": "配偶", "丈夫": "配偶", "妻子": "配偶", "兄弟姐妹": "兄弟姐妹", "兄弟": "兄弟姐妹",
-    "姐妹": "兄弟姐妹", "父母": "子女", "父亲": "子女", "母亲": "子女", "子女": "父母", "儿子": "父母",
-    "女儿": "父母", "子": "父母", "女": "父母",
-}
 
 
 def _mapped(col: Column, mapping: dict[str, str], default: Column) -> Column:

@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-
     from qingfeng.jobs.resolve.matching import MatchConfig
+
     from qingfeng.settings import Settings
 
 STANDARDIZED_TABLES = (
@@ -26,7 +26,6 @@ STANDARDIZED_TABLES = (
 def resolve_tables(tables: Mapping[str, DataFrame], *, config: MatchConfig) -> dict[str, DataFrame]:
     """All curated outputs of the resolve stage, keyed by curated table name."""
     from pyspark.sql import functions as F
-
     from qingfeng.jobs.resolve import company as co
     from qingfeng.jobs.resolve import mentions as mt
     from qingfeng.jobs.resolve.matching import resolve_signatures
@@ -95,7 +94,6 @@ def _union_all(frames: list[DataFrame]) -> DataFrame:
 def load_match_config(settings: Settings) -> MatchConfig:
     """The optional ``resolution:`` section of config/rules.yml; defaults otherwise."""
     import yaml
-
     from qingfeng.jobs.resolve.matching import MatchConfig
 
     data = yaml.safe_load(settings.rules_config.read_text(encoding="utf-8")) if settings.rules_config.exists() else {}

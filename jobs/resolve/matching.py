@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-
 from qingfeng.jobs.resolve.normalize import birth_date_from_id, surname_key
 
 if TYPE_CHECKING:
@@ -124,7 +123,7 @@ def _decide_unique(pairs: DataFrame, *, method: str, score: float) -> tuple[Data
         "sig_id", F.col("ok")[0]["person_id"].alias("person_id"), F.lit(method).alias("method"),
         F.lit(score).alias("score"))
     ambiguous = grouped.filter(F.size("ok") >= 2).select(
-        "sig_id", F.lit("ambiguous").alias("reason"), F.col("all").alias("candidates"))
+        "sig_id", F.lit("ambiguous").alias("reason"), F.array_sort("all").alias("candidates"))
     return resolved, ambiguous
 
 

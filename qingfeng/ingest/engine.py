@@ -259,15 +259,20 @@ def _write_table(
             )
     fids = [raw.file_id(d.sha) for d in group]
     _write_partitions(accepted, table_path(settings, "standardized", spec.table), fids)
-    _write_partitions(quarantine, table_path(settings, "quarantine", spec.table), fids)
+    any_rejects = any(d.rejects is not None for d in group) or any(r is not None for _, r in counts)
+    _write_partitions(quarantine, table_path(settings, "quarantine", spec.table), fids, empty=not any_rejects)
     for d in group:
         _account(settings, d, counts)
 
 
-def _write_partitions(df: DataFrame, table_dir: Path, fids: list[str]) -> None:
-    """Write one partition per delivered file; each replaces its earlier version in one rename."""
+def _write_partitions(df: DataFrame, table_dir: Path, fids: list[str], *, empty: bool = False) -> None:
+    """Write one partition per delivered file; each replaces its earlier version in one rename.
+
+    ``empty``: the caller knows there are no rows; only earlier versions are removed (no Spark job).
+    """
     staged = staging_path(table_dir)
-    df.write.mode("overwrite").partitionBy("file_id").parquet(str(staged))
+    if not empty:
+        df.write.mode("overwrite").partitionBy("file_id").parquet(str(staged))
     for fid in fids:
         part, target = staged / f"file_id={fid}", table_dir / f"file_id={fid}"
         if part.exists():

@@ -18,13 +18,22 @@ USCC_ALPHABET = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 
 
+def _weighted_sum(code: Column, weights: tuple[int, ...], char_value: object) -> Column:
+    """sum(value(code[i]) * weights[i]) as one higher-order expression (a small plan, no UDF)."""
+    from pyspark.sql import functions as F
+
+    w = F.array(*[F.lit(x) for x in weights])
+    return F.aggregate(
+        F.sequence(F.lit(1), F.lit(len(weights))),
+        F.lit(0),
+        lambda acc, i: acc + char_value(code.substr(i, F.lit(1))) * F.element_at(w, i),  # type: ignore[operator]
+    )
+
+
 def _ric_check_char(body17: Column) -> Column:
     from pyspark.sql import functions as F
 
-    total = sum(
-        (F.substring(body17, i + 1, 1).cast("int") * w for i, w in enumerate(RIC_WEIGHTS)),
-        F.lit(0),
-    )
+    total = _weighted_sum(body17, RIC_WEIGHTS, lambda c: c.cast("int"))
     return F.lit(RIC_CHECK).substr((total % 11 + 1).cast("int"), F.lit(1))
 
 
@@ -58,13 +67,7 @@ def resident_id(raw: Column) -> tuple[Column, Column]:
 def _uscc_check_char(code: Column) -> Column:
     from pyspark.sql import functions as F
 
-    total = sum(
-        (
-            (F.position(F.substring(code, i + 1, 1), F.lit(USCC_ALPHABET)) - 1) * w
-            for i, w in enumerate(USCC_WEIGHTS)
-        ),
-        F.lit(0),
-    )
+    total = _weighted_sum(code, USCC_WEIGHTS, lambda c: F.position(c, F.lit(USCC_ALPHABET)) - 1)
     return F.lit(USCC_ALPHABET).substr(((31 - total % 31) % 31 + 1).cast("int"), F.lit(1))
 
 

@@ -60,83 +60,67 @@ def _problem(cond: Column, reason: str, column: str | None, detail: Column) -> C
     )
 
 
-def _column(raw: Column, col: ColumnSpec, header: str) -> tuple[list[tuple[str, Column]], list[Column]]:
-    """Output columns and problem expressions of one declared column."""
+def _typed(v: Column, col: ColumnSpec) -> list[tuple[str, Column]]:
+    """Output columns of one declared column from its cleaned text ``v`` (NULL when blank)."""
     from pyspark.sql import functions as F
 
-    v = F.when(F.trim(raw) != "", F.trim(raw))
+    if col.type in _ID_PARSERS:
+        value, status = _ID_PARSERS[col.type](v)
+        status = F.when(v.isNull(), F.lit("blank")).otherwise(status)
+        return [(col.name, value), (f"{col.name}_raw", v), (f"{col.name}_status", status)]
+    if col.type is ColumnType.date:
+        return [(col.name, parse_date(v))]
+    if col.type is ColumnType.month:
+        return [(col.name, parse_month(v))]
+    if col.type is ColumnType.money:
+        cleaned = F.regexp_replace(v, MONEY_NOISE, "")
+        return [(col.name, F.when(cleaned.rlike(NUMBER), cleaned.cast("decimal(18,2)")))]
+    if col.type in (ColumnType.decimal, ColumnType.int):
+        cleaned = F.regexp_replace(v, r"[,，\s]", "")
+        pattern = r"^[+-]?\d+(\.0*)?$" if col.type is ColumnType.int else NUMBER
+        number = F.when(cleaned.rlike(pattern), cleaned.cast("double"))
+        return [(col.name, number.cast("int") if col.type is ColumnType.int else number)]
+    return [(col.name, v)]
+
+
+def _problems(v: Column, col: ColumnSpec, header: str) -> list[Column]:
+    """Problem expressions of one column, from its cleaned text ``v`` and its typed output."""
+    from pyspark.sql import functions as F
+
     name, t = col.name, col.type
+    typed = F.col(f"`{name}`")
     quoted = F.concat(F.lit(f"{header}: '"), v, F.lit("'"))
+    failed = v.isNotNull() & typed.isNull()
     problems: list[Column] = []
     if not col.nullable:
         problems.append(_problem(v.isNull(), "missing_value", name, F.lit(f"{header} is blank")))
-
-    if t in _ID_PARSERS:
-        value, status = _ID_PARSERS[t](v)
-        status = F.when(v.isNull(), F.lit("blank")).otherwise(status)
-        if col.on_invalid is OnInvalid.quarantine:
-            reason = "invalid_credit_code" if t is ColumnType.credit_code else "invalid_id"
-            problems.append(
-                _problem(status == "invalid", reason, name, F.concat(quoted, F.lit(" fails its check")))
-            )
-        return [(name, value), (f"{name}_raw", v), (f"{name}_status", status)], problems
-
-    if t is ColumnType.date:
-        value = parse_date(v)
+    if t in _ID_PARSERS and col.on_invalid is OnInvalid.quarantine:
+        reason = "invalid_credit_code" if t is ColumnType.credit_code else "invalid_id"
+        invalid = F.col(f"`{name}_status`") == "invalid"
         problems.append(
-            _problem(
-                v.isNotNull() & value.isNull(),
-                "unparseable_date",
-                name,
-                F.concat(quoted, F.lit(" is not a date")),
-            )
+            _problem(invalid, reason, name, F.concat(quoted, F.lit(" fails its check digit or date")))
         )
-    elif t is ColumnType.month:
-        value = parse_month(v)
+    elif t in (ColumnType.date, ColumnType.month):
         problems.append(
-            _problem(
-                v.isNotNull() & value.isNull(),
-                "unparseable_date",
-                name,
-                F.concat(quoted, F.lit(" is not a month")),
-            )
+            _problem(failed, "unparseable_date", name, F.concat(quoted, F.lit(f" is not a {t.value}")))
         )
     elif t is ColumnType.money:
-        cleaned = F.regexp_replace(v, MONEY_NOISE, "")
-        ok = cleaned.rlike(NUMBER)
-        value = F.when(ok, cleaned.cast("decimal(18,2)"))
         problems.append(
-            _problem(
-                v.isNotNull() & value.isNull(),
-                "unparseable_amount",
-                name,
-                F.concat(quoted, F.lit(" is not an amount")),
-            )
+            _problem(failed, "unparseable_amount", name, F.concat(quoted, F.lit(" is not an amount")))
         )
     elif t in (ColumnType.decimal, ColumnType.int):
-        cleaned = F.regexp_replace(v, r"[,，\s]", "")
-        ok = cleaned.rlike(r"^[+-]?\d+(\.0*)?$" if t is ColumnType.int else NUMBER)
-        value = F.when(ok, cleaned.cast("double"))
-        value = value.cast("int") if t is ColumnType.int else value
         problems.append(
-            _problem(
-                v.isNotNull() & ~ok, "unparseable_number", name, F.concat(quoted, F.lit(" is not a number"))
-            )
+            _problem(failed, "unparseable_number", name, F.concat(quoted, F.lit(" is not a number")))
         )
     elif t is ColumnType.enum:
-        value = v
-        allowed = "、".join(col.values or [])
+        values = col.values or []
+        bad = v.isNotNull() & ~v.isin(*values)
         problems.append(
             _problem(
-                v.isNotNull() & ~v.isin(*(col.values or [])),
-                "value_not_allowed",
-                name,
-                F.concat(quoted, F.lit(f" is not one of {allowed}")),
+                bad, "value_not_allowed", name, F.concat(quoted, F.lit(f" is not one of {'、'.join(values)}"))
             )
         )
-    else:
-        value = v
-    return [(name, value)], problems
+    return problems
 
 
 _ID_PARSERS = {
@@ -147,19 +131,27 @@ _ID_PARSERS = {
 
 
 def parse_table(staged: DataFrame, spec: FileSpec) -> DataFrame:
-    """Typed columns + provenance + ``_raw`` (JSON of the cells) + ``_problems``."""
+    """Typed columns + provenance + ``_raw`` (JSON of the cells) + ``_problems``.
+
+    Three projections (clean, type, check) so that no large expression is repeated: Spark
+    keeps non-trivial expressions that are used twice in their own projection.
+    """
     from pyspark.sql import functions as F
 
-    outputs: list[Column] = []
-    problems: list[Column] = []
-    for header, col in spec.columns.items():
-        cols, probs = _column(F.col(f"`{col.name}`"), col, header)
-        outputs += [c.alias(n) for n, c in cols]
-        problems += probs
-    raw = F.to_json(F.struct(*[F.col(f"`{c.name}`").alias(h) for h, c in spec.columns.items()]))
-    typed = staged.select(
-        *PROVENANCE, "file_id", *outputs, raw.alias("_raw"), _array(problems).alias("_cell_problems")
+    cleaned = staged.select(
+        *PROVENANCE,
+        "file_id",
+        F.to_json(F.struct(*[F.col(f"`{c.name}`").alias(h) for h, c in spec.columns.items()])).alias("_raw"),
+        *[
+            F.when(F.trim(f"`{c.name}`") != "", F.trim(f"`{c.name}`")).alias(f"__v_{c.name}")
+            for c in spec.columns.values()
+        ],
     )
+    outputs = [
+        expr.alias(name) for c in spec.columns.values() for name, expr in _typed(F.col(f"__v_{c.name}"), c)
+    ]
+    typed = cleaned.select("*", *outputs)
+    problems = [p for h, c in spec.columns.items() for p in _problems(F.col(f"__v_{c.name}"), c, h)]
     checks = [
         _problem(
             F.coalesce(F.expr(check.when), F.lit(False)),
@@ -169,10 +161,8 @@ def parse_table(staged: DataFrame, spec: FileSpec) -> DataFrame:
         )
         for check in spec.checks
     ]
-    all_problems = F.concat(F.col("_cell_problems"), _array(checks))
-    return typed.withColumn("_problems", F.filter(all_problems, lambda p: p.isNotNull())).drop(
-        "_cell_problems"
-    )
+    found = F.filter(_array(problems + checks), lambda p: p.isNotNull())
+    return typed.select(*PROVENANCE, "file_id", *spec.output_columns, "_raw", found.alias("_problems"))
 
 
 PROBLEM_TYPE = "array<struct<reason:string,column:string,detail:string>>"

@@ -60,7 +60,11 @@ class _StageProgress:
         from rich.progress import Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
         self.progress = Progress(
-            SpinnerColumn(finished_text=""), TextColumn("{task.description}"), TimeElapsedColumn(), console=console, transient=False
+            SpinnerColumn(finished_text=""),
+            TextColumn("{task.description}"),
+            TimeElapsedColumn(),
+            console=console,
+            transient=False,
         )
         self.tasks: dict[str, Any] = {}
 
@@ -82,7 +86,9 @@ class _StageProgress:
             self.tasks[stage] = self.progress.add_task(f"[bold]{stage}[/] …", total=1)
         else:
             task_id = self.tasks[stage]
-            self.progress.update(task_id, completed=1, description=f"[green]✓[/] {stage} [dim]{_brief(result)}")
+            self.progress.update(
+                task_id, completed=1, description=f"[green]✓[/] {stage} [dim]{_brief(result)}"
+            )
             self.progress.stop_task(task_id)
 
 
@@ -129,4 +135,18 @@ def print_summary(console: Console, outcome: RunOutcome) -> None:
     console.print(f"Recorded as pipeline run {run_id}." if run_id else "Published to the register.")
 
 
-commands = [run]
+def _sibling_commands() -> list[click.Command]:
+    """``evaluate`` and ``rules-doc`` live in their own light modules; this module contributes them."""
+    import importlib
+
+    found: list[click.Command] = []
+    for name in ("qingfeng.evaluate", "qingfeng.rulesdoc"):
+        try:
+            found += importlib.import_module(name).commands
+        except ModuleNotFoundError as exc:
+            if exc.name != name:
+                raise
+    return found
+
+
+commands = [run, *_sibling_commands()]

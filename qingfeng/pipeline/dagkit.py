@@ -138,7 +138,13 @@ def ingest_task(feed: str, tables: list[str], context: Mapping[str, Any]) -> dic
     except stages.StageError as exc:
         raise_for_task(exc, context, bad_input=True)
         raise
-    stamp = {"as_of": as_of_for(context).isoformat(), "feed": feed, "files": [p.name for p in files]}
+    landed = [
+        f["file"] for f in result.summary.get("files", []) if f.get("status") in ("ingested", "superseded")
+    ]
+    if not landed:
+        # Every file is already in the lake: nothing changed, so no asset event and no cross-match.
+        raise AirflowSkipException(f"all {len(files)} file(s) in {folder} are already in the lake")
+    stamp = {"as_of": as_of_for(context).isoformat(), "feed": feed, "files": sorted(set(landed))}
     outlet_events = context.get("outlet_events")
     if outlet_events is not None:
         for table in tables:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import hashlib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -70,9 +70,9 @@ def run_info(outcome: RunOutcome, *, trigger: str = "qingfeng run") -> dict[str,
     }
 
 
-def check_stages() -> None:
+def check_stages(names: Sequence[str] = stages.STAGES) -> None:
     """Fail before spending a minute on Spark when a stage is not installed."""
-    for stage in stages.STAGES:
+    for stage in names:
         stages.entry_point(stage)
 
 
@@ -84,17 +84,18 @@ def run_pipeline(
     hook: StageHook | None = None,
     detail: Callable[[str, str], None] | None = None,
     trigger: str = "qingfeng run",
+    only: Sequence[str] = stages.STAGES,
 ) -> RunOutcome:
-    """Run every stage in order; a failure raises :class:`stages.StageError` naming the stage."""
+    """Run the stages (all, or ``only`` those) in order; a failure raises :class:`stages.StageError` naming the stage."""
     from qingfeng.spark import get_spark
 
     input_dir = input_dir.resolve()
-    if not input_dir.is_dir():
+    if "ingest" in only and not input_dir.is_dir():
         raise stages.StageError("ingest", f"input folder {input_dir} does not exist")
-    check_stages()
-    outcome = RunOutcome(as_of, input_dir, list_input_files(input_dir), [])
+    check_stages(only)
+    files = list_input_files(input_dir) if input_dir.is_dir() else []
+    outcome = RunOutcome(as_of, input_dir, files, [])
     notify = hook or (lambda *_: None)
-
 
     def ingest_progress(done: int, total: int, message: str) -> None:
         if detail:
@@ -107,9 +108,14 @@ def run_pipeline(
         ("resolve", lambda: stages.resolve(settings, spark=spark)),
         ("graph", lambda: stages.graph(settings, spark=spark)),
         ("rules", lambda: stages.rules(settings, spark=spark, as_of=as_of)),
-        ("publish", lambda: stages.publish(settings, spark=spark, run_info=run_info(outcome, trigger=trigger))),
+        (
+            "publish",
+            lambda: stages.publish(settings, spark=spark, run_info=run_info(outcome, trigger=trigger)),
+        ),
     ]
     for name, step in steps:
+        if name not in only:
+            continue
         notify(name, "start", None)
         result = step()
         outcome.results.append(result)

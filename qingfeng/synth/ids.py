@@ -16,21 +16,21 @@ class IdFactory:
     unique without remembering every ID issued."""
 
     def __init__(self) -> None:
-        self._next: dict[tuple[str, str, int], int] = {}
+        self._next: dict[tuple[dt.date, bool, str], int] = {}
+        self._ymd: dict[dt.date, str] = {}
 
     def issue(self, birth: dt.date, male: bool, area: str = AREA) -> str:
-        ymd = f"{birth.year:04d}{birth.month:02d}{birth.day:02d}"
-        key = (area, ymd, male)
+        key = (birth, male, area)
         n = self._next.get(key, 0)
         if n >= 500:  # this birth date is full in this area: use a neighbouring one
-            return self.issue(
-                birth,
-                male,
-                OTHER_AREAS[(OTHER_AREAS.index(area) + 1) % 3] if area in OTHER_AREAS else OTHER_AREAS[0],
-            )
+            nxt = OTHER_AREAS[(OTHER_AREAS.index(area) + 1) % 3] if area in OTHER_AREAS else OTHER_AREAS[0]
+            return self.issue(birth, male, nxt)
         self._next[key] = n + 1
+        ymd = self._ymd.get(birth)
+        if ymd is None:
+            ymd = self._ymd[birth] = f"{birth.year:04d}{birth.month:02d}{birth.day:02d}"
         # spread the sequence (37 is coprime to 500, so it stays unique); odd last digit for men
-        seq = 2 * ((n * 37 + int(ymd)) % 500) + (1 if male else 0)
+        seq = 2 * ((n * 37 + int(ymd)) % 500) + male
         body = f"{area}{ymd}{seq:03d}"
         return body + ric.calc_check_digit(body + "0")
 

@@ -33,6 +33,7 @@ ELDERLY = "高龄津贴"
 DISABLED = "困难残疾人生活补贴"
 NURSING = "重度残疾人护理补贴"
 FARMLAND = "耕地地力保护补贴"
+PROGRAMMES = (*PROGRAMMES_MEANS, DANGER_RURAL, ELDERLY, DISABLED, NURSING, FARMLAND)
 
 EMPLOYER_KINDS = ("人民政府", "中心小学", "卫生院", "农业农村办公室", "综合执法队")
 COMPANY_WORDS = "清前永北坞大桥湖溪峰收岸凰兴联"

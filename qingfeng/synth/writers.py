@@ -166,6 +166,10 @@ class CsvOut:
         self.line += 1
         return self.line
 
+    def raw_many(self, rows: list[list[str]]) -> None:
+        self._fh.write("".join(",".join(row) + "\n" for row in rows))
+        self.line += len(rows)
+
     def close(self) -> None:
         self._fh.close()
 

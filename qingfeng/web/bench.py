@@ -88,7 +88,8 @@ def bulk_seed(engine: Any, n: int, *, seed: int = 7, batch: int = 5000) -> dict[
                     sent = dt.datetime.combine(first, dt.time(9)) + dt.timedelta(days=rng.randrange(1, 30))
                     dispatches.append({"clue_id": cid, "unit_id": rng.choice(unit_ids), "sent_by": "analyst1",
                                        "deadline": sent.date() + dt.timedelta(days=rng.randrange(5, 60)),
-                                       "state": "sent" if status == "处置" else "answered", "sent_at": sent})
+                                       "state": "sent" if status == "处置" else "answered", "sent_at": sent,
+                                       "answered_at": None if status == "处置" else sent + dt.timedelta(days=20)})
                     events.append({"clue_id": cid, "kind": "dispatch", "actor": "analyst1", "text": "派件", "at": sent})
                 if status in ("整改", "销号"):
                     rects.append({"clue_id": cid, "measures": "责令整改", "recorded_by": "liaison1",
@@ -158,6 +159,7 @@ def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float,
         ("queue search name", f"/clues?q={some.name}"),
         ("clue detail", f"/clues/{some.clue_id}"),
         ("subject (person)", f"/subjects/person/{some.subject_id}"),
+        ("subject (village, ~550 clues)", f"/subjects/village/{TOWNS[3][:2]}3村"),
         ("dashboard", f"/dashboard?month={month}"),
         ("monthly report", f"/reports/monthly?month={month}"),
     ]

@@ -40,9 +40,9 @@ def line_chart(
     months: Sequence[str], series: dict[str, Sequence[float]], *, title: str, width: int = 560, height: int = 240
 ) -> Markup:
     """One polyline per series over the months, with a legend and y-axis ticks."""
-    left, right, top, bottom = 48, 16, 40, 28
+    left, right, top, bottom = 48, 28, 40, 28
     plot_w, plot_h = width - left - right, height - top - bottom
-    peak = max((v for values in series.values() for v in values), default=0) or 1
+    peak = max(4.0, max((v for values in series.values() for v in values), default=0))  # whole-number ticks
     step = plot_w / max(1, len(months) - 1)
     parts = [
         f'<svg class="chart" role="img" aria-label="{escape(title)}" viewBox="0 0 {width} {height}" '
@@ -56,7 +56,8 @@ def line_chart(
         parts.append(f'<text x="{left - 4}" y="{y + 4:.1f}" text-anchor="end">{escape(_fmt(value))}</text>')
     for i, month in enumerate(months):
         x = left + i * step if len(months) > 1 else left + plot_w / 2
-        parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{escape(month)}</text>')
+        shown = month[2:] if len(months) > 8 else month  # 25-01: twelve labels fit
+        parts.append(f'<text x="{x:.1f}" y="{height - 8}" text-anchor="middle">{escape(shown)}</text>')
     for n, (name, values) in enumerate(series.items()):
         color = PALETTE[n % len(PALETTE)]
         points = " ".join(

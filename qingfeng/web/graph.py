@@ -1,45 +1,69 @@
-"""The relation path and subgraph of a clue as inline SVG.
+"""The relation path and subgraph of a clue as inline SVG, drawn by ``qingfeng.graphs``.
 
-``qingfeng.graphs`` draws it when it offers ``render_svg``; until then (or when it fails on a
-clue) the path text the rules wrote is drawn here as a simple chain, so the page always shows it.
+For a clue whose keys name a cadre and a person or company (S03, E04, A05 …), the edges around
+the pair are read from the lake's ``curated/relation`` (pushed-down filter, never the whole graph)
+and ``graphs.explain.explain_svg`` draws the neighbourhood with the path highlighted; the steps
+carry each edge's source file and line. Without the relation table (e.g. a register copied away
+from its lake) the clue's stored path text is drawn as a simple chain, so the page always shows it.
 """
 
 from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from typing import Any
 
 from markupsafe import Markup, escape
 
-from qingfeng.web.masking import Masker
+from qingfeng.settings import Settings
 
 log = logging.getLogger(__name__)
 _EDGE = re.compile(r"\s*—([^—]+)—\s*")
+HOPS = 2  # from both ends: paths of up to four edges (kin within 2 steps, then ownership)
 
 
-def clue_svg(clue: dict[str, Any], masker: Masker) -> Markup | None:
-    """SVG for a clue with a path (kinship/ownership rules), else None."""
+@dataclass
+class ClueGraph:
+    svg: Markup
+    steps: list[Any]  # qingfeng.graphs.explain.Step, with feed/file/line per edge
+    source: str  # "relation" (lake edges) or "path" (stored text only)
+
+
+def _pair(keys: dict[str, Any]) -> tuple[str, str] | None:
+    cadre = keys.get("cadre")
+    other = keys.get("person") or keys.get("company")
+    return (str(cadre), str(other)) if cadre and other else None
+
+
+def clue_graph(clue: dict[str, Any], settings: Settings, shown_path: str) -> ClueGraph | None:
+    """The drawing for a clue with a path, or None for clues without one."""
     if not clue.get("path"):
         return None
-    drawn = _from_graphs(clue, masker)
-    return drawn if drawn is not None else path_chain_svg(masker.text(clue["path"]))
+    pair = _pair(clue.get("keys") or {})
+    if pair is not None:
+        drawn = _from_relation(settings, *pair)
+        if drawn is not None:
+            return drawn
+    return ClueGraph(path_chain_svg(shown_path), [], "path")
 
 
-def _from_graphs(clue: dict[str, Any], masker: Masker) -> Markup | None:
-    try:
-        from qingfeng import graphs
-    except ImportError:
-        return None
-    render = getattr(graphs, "render_svg", None)
-    if render is None:
+def _from_relation(settings: Settings, a: str, b: str) -> ClueGraph | None:
+    from qingfeng.lake import exists, table_path
+
+    if not exists(settings, "curated", "relation"):
         return None
     try:
-        svg = render(clue, mask=not masker.full)
-    except Exception:  # a drawing problem must not hide the clue; the chain below still shows the path
-        log.exception("qingfeng.graphs.render_svg failed for clue %s", clue.get("id"))
+        from qingfeng.graphs.explain import explain_svg, load_edges
+
+        edges = load_edges(table_path(settings, "curated", "relation"), [a, b], hops=HOPS)
+        steps, svg = explain_svg(a, b, edges)
+    except Exception:  # a broken relation file must not hide the clue: the stored path is still drawn
+        log.exception("relation graph for %s–%s failed", a, b)
         return None
-    return Markup(svg) if svg and svg.lstrip().startswith("<svg") else None
+    if not steps:
+        return None
+    return ClueGraph(Markup(svg), steps, "relation")
 
 
 def path_chain_svg(path: str) -> Markup:
@@ -54,8 +78,7 @@ def path_chain_svg(path: str) -> Markup:
     ]
     for i, name in enumerate(nodes):
         x = 10 + i * (box_w + gap)
-        first_or_last = i in (0, len(nodes) - 1)
-        fill = "#fdecea" if first_or_last else "#eef5ff"
+        fill = "#fdecea" if i in (0, len(nodes) - 1) else "#eef5ff"
         parts.append(
             f'<g class="node"><rect x="{x}" y="40" width="{box_w}" height="40" rx="8" fill="{fill}" stroke="#555"/>'
             f'<text x="{x + box_w / 2}" y="65" text-anchor="middle" font-size="13">{escape(name.strip())}</text></g>'

@@ -95,3 +95,38 @@ def seed(url: str, *, as_of: dt.date | None = None, clues: list[dict[str, Any]] 
         session.commit()
     publish(engine, clues if clues is not None else sample_clues(as_of), RunInfo(as_of=as_of))
     return engine
+
+
+SPOUSE_ID = "330109197001021226"
+REG_FILE = "户籍人口信息_20231231.csv"
+
+
+def sample_relations() -> list[dict[str, Any]]:
+    """``curated/relation`` rows around the S03 clue: the cadre's spouse, her sister (the recipient), and
+    a few neighbours so the subgraph shows more than the path."""
+
+    def rel(source: str, target: str, relationship: str, schema: str, names: tuple[str, str], feed: str,
+            file: str, line: int) -> dict[str, Any]:
+        return {"source": source, "target": target, "relationship": relationship, "schema": schema,
+                "source_name": names[0], "target_name": names[1], "feed": feed, "file": file, "line": line}
+
+    return [
+        rel(KIN_CADRE, SPOUSE_ID, "spouse", "Family", ("王建国", "李秀英"), "registry", REG_FILE, 2207),
+        rel(SPOUSE_ID, KIN_RECIPIENT, "sibling", "Family", ("李秀英", "李秀兰"), "registry", REG_FILE, 3015),
+        rel("330109194503031214", SPOUSE_ID, "parent", "Family", ("李老汉", "李秀英"), "registry", REG_FILE, 3012),
+        rel(KIN_CADRE, "330109199205051219", "parent", "Family", ("王建国", "王小军"), "registry", REG_FILE, 2209),
+        rel("330109199205051219", "91330109MA2B3C4D5E", "shareholder", "Ownership", ("王小军", "杭州青石建设有限公司"),
+            "company", "企业股东信息.csv", 41),
+    ]
+
+
+def write_relations(settings: Any, rows: list[dict[str, Any]] | None = None) -> None:
+    """Write ``curated/relation`` (one Parquet file) under the settings' lake, as the graph stage would."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    from qingfeng.lake import table_path
+
+    folder = table_path(settings, "curated", "relation")
+    folder.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows if rows is not None else sample_relations()), folder / "part-0.parquet")

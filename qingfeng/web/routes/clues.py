@@ -20,7 +20,7 @@ from qingfeng.register.models import Unit, User
 from qingfeng.register.queries import clue_detail as load_detail
 from qingfeng.register.service import ClueService
 from qingfeng.web.deps import client_ip, flash, orm_user, render
-from qingfeng.web.graph import clue_svg
+from qingfeng.web.graph import clue_graph
 from qingfeng.web.masking import Masker
 
 router = APIRouter()
@@ -65,7 +65,8 @@ def clue_detail(request: Request, clue_id: int) -> Response:
     legal = [s for s in TRANSITIONS.get(status, ()) if s != CLOSED]
     others = [s for s in STATUSES if s not in legal and s not in (status, CLOSED)]
     return render(
-        request, "clue.html", title=f"线索 #{clue_id}", active="queue", d=shown, graph=clue_svg(detail["clue"], masker),
+        request, "clue.html", title=f"线索 #{clue_id}", active="queue", d=shown,
+        graph=clue_graph(detail["clue"], request.app.state.settings, shown["clue"]["path_text"]),
         units=units, assignees=assignees, legal_statuses=legal, other_statuses=others,
         today=dt.date.today().isoformat(),
     )

@@ -5,13 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
+from qingfeng.register import users
 from qingfeng.register.errors import RegisterError
-from qingfeng.register.queries import Page, list_clues
+from qingfeng.register.queries import Page
 from qingfeng.web import accounts, exports
 from qingfeng.web.deps import client_ip, orm_user, render
+from qingfeng.web.fastqueue import export_rows, queue_page
 from qingfeng.web.masking import Masker
 from qingfeng.web.queries import SORTS, QueueParams, filter_options
 from qingfeng.web.rows import EXPORT_COLUMNS, export_row, subject_line
@@ -31,7 +33,7 @@ def queue(request: Request) -> Response:
         if params.valid:
             try:
                 cfg = request.app.state.settings
-                page = list_clues(session, actor, params.to_filter(cfg.page_size), warn_days=cfg.warn_days,
+                page = queue_page(session, actor, params.to_filter(cfg.page_size), warn_days=cfg.warn_days,
                                   ip=client_ip(request))
             except RegisterError as exc:
                 errors.append(exc.message)
@@ -57,17 +59,15 @@ def queue_export(request: Request, fmt: Literal["csv", "xlsx"]) -> Response:
     if params.valid:
         with request.app.state.sessions() as session:
             actor = orm_user(session, current)
-            params.page = 1
-            while len(data) < EXPORT_LIMIT:
-                try:
-                    page = list_clues(session, actor, params.to_filter(500),
-                                      warn_days=request.app.state.settings.warn_days, ip=client_ip(request))
-                except RegisterError:
-                    break
-                data.extend(export_row(r.clue, r.deadline, r.colour, masker) for r in page.rows)
-                if params.page >= page.pages:
-                    break
-                params.page += 1
+            if params.q:
+                users.audit(session, actor, "search", target="clue", detail=params.q[:200], ip=client_ip(request))
+                session.commit()
+            try:
+                rows = export_rows(session, actor, params.to_filter(500), limit=EXPORT_LIMIT,
+                                   warn_days=request.app.state.settings.warn_days)
+            except RegisterError as exc:
+                raise HTTPException(403, exc.message) from exc
+            data = [export_row(r.clue, r.deadline, r.colour, masker) for r in rows]
     accounts.audit(request, "export", target=f"queue.{fmt}", detail=f"{len(data)} 条; {params.describe()}")
     header = [title for title, _key in EXPORT_COLUMNS]
     name = f"线索台账_{dt.date.today().isoformat()}.{fmt}"

@@ -16,10 +16,10 @@ from qingfeng.web import accounts, exports
 from qingfeng.web.charts import bar_chart, line_chart
 from qingfeng.web.deps import render
 from qingfeng.web.queries import open_distribution
+from qingfeng.web.trend import TREND_FIGURES, trend
 
 router = APIRouter()
 TREND_MONTHS = 12
-TREND_FIGURES = ("found", "dispatched", "rectified", "closed")
 
 
 def _this_month() -> str:
@@ -47,9 +47,8 @@ def _month_param(request: Request) -> str:
 
 def _trend(session: Session, month: str) -> tuple[list[str], dict[str, list[float]]]:
     months = _months_back(month, TREND_MONTHS)
-    totals = [monthly_report(session, m)["total"] for m in months]
-    series = {FIGURE_TITLES[k]: [float(t[k]) for t in totals] for k in TREND_FIGURES}
-    return months, series
+    series = trend(session, months)
+    return months, {FIGURE_TITLES[k]: series[k] for k in TREND_FIGURES}
 
 
 def _charts(session: Session, report: dict[str, Any], month: str) -> dict[str, Any]:

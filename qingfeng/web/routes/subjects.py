@@ -14,6 +14,7 @@ from qingfeng.web.masking import Masker
 from qingfeng.web.rows import subject_line
 
 router = APIRouter()
+MAX_ROWS = 200  # a village can have hundreds of clues: the queue (filter 村社) pages through them all
 
 
 @router.get("/subjects/{kind}/{subject_id}", name="subject")
@@ -27,7 +28,7 @@ def subject(request: Request, kind: str, subject_id: str) -> Response:
             clues = subject_clues(session, orm_user(session, current), kind, subject_id[:100])
         except RegisterError as exc:
             raise HTTPException(403, exc.message) from exc
-        rows = [{"clue": c, "subjects": subject_line(c, masker)} for c in clues]
+        rows = [{"clue": c, "subjects": subject_line(c, masker)} for c in clues[:MAX_ROWS]]
     name = next(
         (s.get("name") for c in clues for s in c.subjects or [] if s.get("kind") == kind and s.get("id") == subject_id),
         None,
@@ -37,5 +38,5 @@ def subject(request: Request, kind: str, subject_id: str) -> Response:
     return render(
         request, "subject.html", title=name or "对象", active="queue", kind=kind, name=name,
         shown_id=masker.subject_id(kind, subject_id), rows=rows, risk=combined_risk(clues),
-        total_amount=total_amount,
+        total_amount=total_amount, count=len(clues), subject_id=subject_id,
     )

@@ -1,0 +1,89 @@
+"""Resolution precision and recall against the synthetic truth file (docs/architecture.md "Truth file").
+
+A ``resolution`` line is a planted mention whose person is known: it counts as correct when one of the
+row's person columns holds that person, wrong when the row resolved to someone else, missed when
+unresolved. A ``resolution_trap`` line must not resolve to ``must_not_be``: doing so is a wrong merge.
+precision = correct / (correct + wrong + trap merges); recall = correct / planted.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from qingfeng.jobs.resolve.mentions import MENTIONS, RELATIVE
+
+Row = Mapping[str, Any]
+
+
+@dataclass
+class ResolutionQuality:
+    planted: int = 0
+    correct: int = 0
+    wrong: int = 0
+    missed: int = 0
+    traps: int = 0
+    trap_merges: int = 0
+    failures: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def precision(self) -> float:
+        decided = self.correct + self.wrong + self.trap_merges
+        return self.correct / decided if decided else 1.0
+
+    @property
+    def recall(self) -> float:
+        return self.correct / self.planted if self.planted else 1.0
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "precision": round(self.precision, 4), "recall": round(self.recall, 4)}
+
+
+def read_truth(path: Path) -> list[dict[str, Any]]:
+    lines = []
+    for number, text in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+        if not text.strip():
+            continue
+        try:
+            item = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ValueError(f"{path}, line {number}: not JSON ({exc.msg})") from exc
+        if item.get("type") in ("resolution", "resolution_trap"):
+            lines.append(item)
+    return lines
+
+
+def person_columns(table: str) -> list[str]:
+    return [s.outputs[0] for s in (*MENTIONS, RELATIVE) if s.table == table]
+
+
+def curated_name(table: str) -> str:
+    """The resolved company rows live in curated/company_registration (curated/company is the master)."""
+    return "company_registration" if table == "company" else table
+
+
+def score(truth: Iterable[Row], rows: Mapping[tuple[str, str, int], Mapping[str, str | None]]) -> ResolutionQuality:
+    """``rows``: (table, file, line) → {person column: person_id or None} of the curated mention rows."""
+    q = ResolutionQuality()
+    for item in truth:
+        key = (item["table"], item["file"], int(item["line"]))
+        persons = {v for v in (rows.get(key) or {}).values() if v}
+        if item["type"] == "resolution":
+            q.planted += 1
+            if item["person_id"] in persons:
+                q.correct += 1
+            elif persons:
+                q.wrong += 1
+                q.failures.append({**item, "got": sorted(persons)})
+            else:
+                q.missed += 1
+                q.failures.append({**item, "got": []})
+        else:
+            q.traps += 1
+            if item["must_not_be"] in persons:
+                q.trap_merges += 1
+                q.failures.append({**item, "got": sorted(persons)})
+    return q

@@ -1,0 +1,92 @@
+"""Commands ``resolve``, ``graph`` and ``resolution-quality`` (light at import: Spark loads inside the commands)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import click
+
+from qingfeng.clikit import fail, with_settings
+
+
+def _spark(settings):
+    from qingfeng.spark import get_spark
+
+    return get_spark(settings)
+
+
+@click.command()
+@with_settings
+def resolve(settings) -> None:
+    """Resolve people and companies: standardized → curated/person, company, mentions, quarantine."""
+    from qingfeng.jobs.resolve import main
+
+    try:
+        summary = main(settings, spark=_spark(settings))
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+@click.command()
+@with_settings
+def graph(settings) -> None:
+    """Build the kinship/ownership graph: curated/relation and curated/kin (kinship_steps in config/rules.yml)."""
+    from qingfeng.jobs.kinship import main
+
+    try:
+        summary = main(settings, spark=_spark(settings))
+    except (FileNotFoundError, ValueError) as exc:
+        fail(str(exc))
+    click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+
+
+def collect_mention_persons(settings, spark, truth: list[dict[str, Any]]) -> dict[tuple[str, str, int], dict]:
+    """The person columns of exactly the curated rows the truth file names."""
+    from pyspark.sql import functions as F
+
+    from qingfeng import lake
+    from qingfeng.jobs.resolve.quality import curated_name, person_columns
+
+    rows: dict[tuple[str, str, int], dict] = {}
+    for table in sorted({t["table"] for t in truth}):
+        name, columns = curated_name(table), person_columns(table)
+        if not columns or not lake.exists(settings, "curated", name):
+            continue
+        files = sorted({t["file"] for t in truth if t["table"] == table})
+        df = lake.read_table(spark, settings, "curated", name).filter(F.col("_file").isin(files))
+        for r in df.select("_file", "_line", *columns).collect():
+            rows[(table, r["_file"], int(r["_line"]))] = {c: r[c] for c in columns}
+    return rows
+
+
+@click.command("resolution-quality")
+@click.option("--truth", "truth_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="truth.jsonl written by `qingfeng synth`.")
+@click.option("--min-precision", type=float, default=None, help="Exit 1 when precision is below this.")
+@click.option("--min-recall", type=float, default=None, help="Exit 1 when recall is below this.")
+@with_settings
+def resolution_quality(settings, truth_path: Path, min_precision: float | None, min_recall: float | None) -> None:
+    """Print resolution precision and recall against the synthetic truth file."""
+    from qingfeng.jobs.resolve.quality import read_truth, score
+
+    try:
+        truth = read_truth(truth_path)
+    except ValueError as exc:
+        fail(str(exc))
+    if not truth:
+        fail(f"{truth_path}: no 'resolution' or 'resolution_trap' lines")
+    result = score(truth, collect_mention_persons(settings, _spark(settings), truth))
+    click.echo(f"planted {result.planted}: correct {result.correct}, wrong {result.wrong}, missed {result.missed}; "
+               f"traps {result.traps}: merged {result.trap_merges}")
+    click.echo(f"precision {result.precision:.4f}  recall {result.recall:.4f}")
+    for failure in result.failures[:20]:
+        click.echo("  " + json.dumps(failure, ensure_ascii=False))
+    if (min_precision is not None and result.precision < min_precision) or (
+            min_recall is not None and result.recall < min_recall):
+        raise SystemExit(1)
+
+
+commands = [resolve, graph, resolution_quality]

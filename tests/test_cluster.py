@@ -1,0 +1,208 @@
+"""The cross-match on a real Spark standalone cluster (a master and two workers on 127.0.0.1,
+started with the ``spark-class`` script of the pyspark package) gives exactly the clues of local mode.
+
+The jobs run in subprocesses: this pytest process may already own a local SparkSession.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+
+HOUSEHOLDS, SEED = 80, 11
+CROSS_MATCH = ("resolve", "graph", "rules")
+
+RUN = r"""
+import datetime as dt, json, sys
+from pathlib import Path
+from qingfeng.pipeline.run import run_pipeline
+from qingfeng.settings import get_settings
+from qingfeng.spark import get_spark, stop_spark
+
+settings = get_settings()
+outcome = run_pipeline(settings, Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), only=sys.argv[3].split(","))
+print("MASTER", get_spark(settings).sparkContext.master)
+print("RESULT", json.dumps([r.as_dict() for r in outcome.results], default=str))
+stop_spark()
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _spark_home() -> Path:
+    import pyspark
+
+    return Path(pyspark.__file__).parent
+
+
+@pytest.fixture(scope="module")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A standalone master and two 1-core, 1 GiB workers; always torn down."""
+    root = tmp_path_factory.mktemp("spark_cluster")
+    conf_dir = root / "conf"
+    conf_dir.mkdir()
+    # Cluster settings are configuration, not code: spark-defaults.conf in SPARK_CONF_DIR (docs/operations.md).
+    (conf_dir / "spark-defaults.conf").write_text(
+        "spark.driver.host 127.0.0.1\n"
+        "spark.driver.bindAddress 127.0.0.1\n"
+        "spark.executor.memory 512m\n"
+        "spark.executor.cores 1\n"
+        "spark.cores.max 2\n"
+        "spark.master.rest.enabled false\n"
+    )
+    env = dict(
+        os.environ,
+        SPARK_HOME=str(_spark_home()),
+        SPARK_CONF_DIR=str(conf_dir),
+        SPARK_LOCAL_IP="127.0.0.1",
+        SPARK_DAEMON_MEMORY="256m",
+        SPARK_LOG_DIR=str(root),
+        SPARK_MASTER_OPTS="-Dspark.master.rest.enabled=false",
+    )
+    spark_class = str(_spark_home() / "bin" / "spark-class")
+    port = _free_port()
+    master_url = f"spark://127.0.0.1:{port}"
+    procs: list[subprocess.Popen[bytes]] = []
+    logs: list[Path] = []
+
+    def start(name: str, args: list[str]) -> None:
+        log = root / f"{name}.log"
+        logs.append(log)
+        procs.append(
+            subprocess.Popen(
+                [spark_class, *args],
+                env=env,
+                stdout=log.open("wb"),
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+        )
+
+    try:
+        start(
+            "master",
+            ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
+             "--webui-port", str(_free_port())],
+        )  # fmt: skip
+        for i in (1, 2):
+            start(
+                f"worker{i}",
+                ["org.apache.spark.deploy.worker.Worker", master_url, "--host", "127.0.0.1", "--cores", "1",
+                 "--memory", "1g", "--webui-port", str(_free_port()), "--work-dir", str(root / f"work{i}")],
+            )  # fmt: skip
+        deadline = time.monotonic() + 300
+        while time.monotonic() < deadline:
+            registered = [
+                log
+                for log in logs[1:]
+                if "Successfully registered with master" in log.read_text(errors="replace")
+            ]
+            if len(registered) == 2:
+                break
+            for proc, log in zip(procs, logs, strict=True):
+                assert proc.poll() is None, f"{log.name} exited:\n{log.read_text(errors='replace')[-3000:]}"
+            time.sleep(1)
+        else:
+            pytest.fail("the two workers did not register with the master within 300 s")
+        yield {"master": master_url, "conf_dir": str(conf_dir)}
+    finally:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        for proc in procs:
+            try:
+                proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(timeout=30)
+
+
+@pytest.fixture(scope="module")
+def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
+    from qingfeng.synth.generate import synthesize
+
+    out = tmp_path_factory.mktemp("district")
+    summary = synthesize(out, HOUSEHOLDS, SEED)
+    return out, summary["as_of"]
+
+
+def _run(home: Path, input_dir: Path, as_of: str, stages: tuple[str, ...], **env_extra: str) -> str:
+    env = dict(
+        os.environ,
+        QINGFENG_HOME=str(home),
+        QINGFENG_SPARK_DRIVER_MEMORY="1g",
+        QINGFENG_SPARK_SHUFFLE_PARTITIONS="4",
+        PYSPARK_PYTHON=sys.executable,
+        **env_extra,
+    )
+    env.setdefault("QINGFENG_SPARK_MASTER", "local[2]")
+    proc = subprocess.run(
+        [sys.executable, "-c", RUN, str(input_dir), as_of, ",".join(stages)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    return proc.stdout
+
+
+def _clues(home: Path) -> list[str]:
+    """Every clue row as canonical JSON, sorted: identical lists mean identical clues."""
+    import pyarrow.dataset as ds
+
+    rows = (
+        ds.dataset(str(home / "lake" / "clues"), format="parquet", partitioning="hive").to_table().to_pylist()
+    )
+    canon = []
+    for row in rows:
+        if isinstance(row.get("keys"), list):
+            row["keys"] = dict(row["keys"])
+        for key in ("subjects", "evidence"):
+            if isinstance(row.get(key), list):
+                row[key] = sorted(row[key], key=lambda x: json.dumps(x, sort_keys=True, default=str))
+        canon.append(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False))
+    return sorted(canon)
+
+
+def test_cross_match_on_standalone_cluster_equals_local(
+    cluster: dict[str, str], district: tuple[Path, str], tmp_path: Path
+) -> None:
+    input_dir, as_of = district
+    local, remote = tmp_path / "local", tmp_path / "cluster"
+
+    _run(local, input_dir, as_of, ("ingest",))
+    shutil.copytree(local / "lake" / "standardized", remote / "lake" / "standardized")
+
+    _run(local, input_dir, as_of, CROSS_MATCH)
+    out = _run(
+        remote,
+        input_dir,
+        as_of,
+        CROSS_MATCH,
+        QINGFENG_SPARK_MASTER=cluster["master"],
+        SPARK_CONF_DIR=cluster["conf_dir"],
+    )
+    assert f"MASTER {cluster['master']}" in out
+
+    local_clues, remote_clues = _clues(local), _clues(remote)
+    assert local_clues, "the local cross-match found no clue at all: nothing to compare"
+    assert remote_clues == local_clues
+    fingerprints = {json.loads(c)["fingerprint"] for c in local_clues}
+    assert len(fingerprints) == len(local_clues)

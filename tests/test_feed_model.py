@@ -1,0 +1,97 @@
+"""Every feed file validates, every table has a GX suite, and a broken feed file says what is wrong."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from qingfeng.feeds.model import FeedFileError, load_feed, load_feeds
+from qingfeng.settings import PROJECT_ROOT
+
+FEEDS = PROJECT_ROOT / "feeds"
+EXPECTATIONS = PROJECT_ROOT / "expectations"
+TABLES = {
+    "registry_person", "marriage_registration", "death_record", "cadre", "cadre_relative", "subsidy_payment",
+    "payroll", "company", "shareholder", "asset_holding", "project", "project_payment", "lease_contract",
+    "rent_receivable", "site_wage",
+}  # fmt: skip
+
+
+def test_all_feeds_load_with_the_contract_tables() -> None:
+    feeds = load_feeds(FEEDS)
+    assert len(feeds) == 11
+    assert {t for f in feeds for t in f.tables} == TABLES
+
+
+def test_every_table_has_a_gx_suite_on_its_own_columns() -> None:
+    from great_expectations.core.expectation_suite import ExpectationSuite
+
+    for feed in load_feeds(FEEDS):
+        for spec in feed.files:
+            data = json.loads((EXPECTATIONS / f"{spec.suite_name}.json").read_text(encoding="utf-8"))
+            suite = ExpectationSuite(**data)
+            assert suite.name == spec.table
+            assert len(suite.expectations) == len(data["expectations"])
+            types = {e["type"] for e in data["expectations"]}
+            assert "expect_table_row_count_to_be_between" in types
+            for exp in data["expectations"]:
+                kwargs = exp["kwargs"]
+                cols = [kwargs["column"]] if "column" in kwargs else kwargs.get("column_list", [])
+                assert set(cols) <= set(spec.output_columns), (spec.table, exp["type"], cols)
+                assert exp["severity"] in ("critical", "warning")
+            if spec.keys:
+                assert types & {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+
+
+def _write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / f"{name}.yml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+GOOD = """
+feed: toy
+title: toy
+files:
+  - table: toy
+    pattern: 'toy\\.csv'
+    encoding: utf-8
+    columns:
+      编号: {name: visit_no, nullable: false}
+    keys: [visit_no]
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("feed: toy\ntitle: [unclosed", "not valid YAML"),
+        ("- a list", "must be a mapping"),
+        (GOOD.replace("nullable: false", "type: money_bag"), "files.0.columns.编号.type"),
+        (GOOD.replace("nullable: false", "type: enum"), "is an enum but lists no values"),
+        (GOOD.replace("keys: [visit_no]", "keys: [number]"), "key 'number' is not a declared column"),
+        (GOOD.replace("    encoding: utf-8\n", ""), "must declare its encoding"),
+        (GOOD.replace("name: visit_no", "name: VisitNo"), "is not snake_case"),
+        (GOOD.replace("'toy\\.csv'", "'toy(.csv'"), "is not a regular expression"),
+        (GOOD.replace("title: toy\n", "title: toy\ncolour: red\n"), "colour"),
+    ],
+)
+def test_a_broken_feed_file_names_the_file_and_the_field(tmp_path: Path, text: str, message: str) -> None:
+    path = _write(tmp_path, "toy", text)
+    with pytest.raises(FeedFileError) as err:
+        load_feed(path)
+    assert str(path) in str(err.value)
+    assert message in str(err.value)
+
+
+def test_feed_name_must_match_file_and_tables_must_be_unique(tmp_path: Path) -> None:
+    with pytest.raises(FeedFileError, match="must equal the file name"):
+        load_feed(_write(tmp_path, "other", GOOD))
+    tmp_path = tmp_path / "feeds"
+    tmp_path.mkdir()
+    _write(tmp_path, "toy", GOOD)
+    _write(tmp_path, "toy2", GOOD.replace("feed: toy", "feed: toy2"))
+    with pytest.raises(FeedFileError, match="table 'toy' is declared by both toy and toy2"):
+        load_feeds(tmp_path)
