@@ -33,7 +33,7 @@ DEMO_SEED = 20231231
 
 
 @click.command("demo")
-@click.option("--households", default=400, show_default=True, type=click.IntRange(20, 1_000_000))
+@click.option("--households", default=300, show_default=True, type=click.IntRange(20, 1_000_000))
 @click.option("--seed", default=DEMO_SEED, show_default=True, type=int)
 @click.option("--serve/--no-serve", default=True, help="Start the analyst UI at the end.")
 @click.option("--port", default=8000, show_default=True, type=int)

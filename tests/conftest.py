@@ -25,7 +25,9 @@ def home(tmp_path: Path) -> Path:
 def settings(home: Path):
     from qingfeng.settings import get_settings
 
-    return get_settings(home=home, spark_master="local[2]", spark_shuffle_partitions=4, spark_driver_memory="2g")
+    return get_settings(
+        home=home, spark_master="local[2]", spark_shuffle_partitions=4, spark_driver_memory="2g"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -33,5 +35,7 @@ def spark() -> Iterator:
     from qingfeng.settings import get_settings
     from qingfeng.spark import get_spark
 
-    session = get_spark(get_settings(spark_master="local[2]", spark_shuffle_partitions=4, spark_driver_memory="2g"))
+    session = get_spark(
+        get_settings(spark_master="local[2]", spark_shuffle_partitions=4, spark_driver_memory="2g")
+    )
     yield session

@@ -25,7 +25,10 @@ import pytest
 
 __all__ = ["PgServer", "backend", "empty_register_url", "pg_server", "register_templates", "register_url"]
 
-BACKENDS = [pytest.param("sqlite", id="sqlite"), pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres)]
+BACKENDS = [
+    pytest.param("sqlite", id="sqlite"),
+    pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgres),
+]
 _counter = itertools.count()
 
 
@@ -41,7 +44,9 @@ class PgServer:
     def execute(self, sql: str) -> None:
         import psycopg
 
-        with psycopg.connect(host=self.host, port=self.port, user=self.user, dbname="postgres", autocommit=True) as c:
+        with psycopg.connect(
+            host=self.host, port=self.port, user=self.user, dbname="postgres", autocommit=True
+        ) as c:
             c.execute(sql)  # test-only DDL with names made by this module, never user input
 
     def create_database(self, name: str, template: str | None = None) -> str:
@@ -50,10 +55,14 @@ class PgServer:
 
 
 def _binary(name: str) -> str:
-    found = shutil.which(name) or next(iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None)
+    found = shutil.which(name) or next(
+        iter(sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), reverse=True)), None
+    )
     if not found:
-        pytest.fail(f"PostgreSQL binary {name!r} not found on PATH or in /usr/lib/postgresql/*/bin; "
-                    'install postgresql or deselect with -m "not postgres"')
+        pytest.fail(
+            f"PostgreSQL binary {name!r} not found on PATH or in /usr/lib/postgresql/*/bin; "
+            'install postgresql or deselect with -m "not postgres"'
+        )
     return found
 
 
@@ -81,11 +90,17 @@ def pg_server() -> Iterator[PgServer]:
     data, log, port = root / "data", root / "server.log", _free_port()
     run = {"check": True, "capture_output": True, "text": True}
     try:
-        subprocess.run(_as_db_owner([initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8",
-                                     "--locale=C.UTF-8"]), **run)
+        subprocess.run(
+            _as_db_owner(
+                [initdb, "-D", str(data), "-U", "postgres", "--auth=trust", "-E", "UTF8", "--locale=C.UTF-8"]
+            ),
+            **run,
+        )
         opts = f"-p {port} -k {root} -c listen_addresses=127.0.0.1 -c fsync=off -c full_page_writes=off"
-        subprocess.run(_as_db_owner([pg_ctl, "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60",
-                                     "start"]), **run)
+        subprocess.run(
+            _as_db_owner([pg_ctl, "-D", str(data), "-o", opts, "-l", str(log), "-w", "-t", "60", "start"]),
+            **run,
+        )
     except subprocess.CalledProcessError as exc:
         detail = log.read_text() if log.exists() else ""
         shutil.rmtree(root, ignore_errors=True)
@@ -93,7 +108,9 @@ def pg_server() -> Iterator[PgServer]:
     try:
         yield PgServer("127.0.0.1", port)
     finally:
-        subprocess.run(_as_db_owner([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True)
+        subprocess.run(
+            _as_db_owner([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"]), capture_output=True
+        )
         shutil.rmtree(root, ignore_errors=True)
 
 
@@ -138,12 +155,15 @@ def empty_register_url(backend: str, request: pytest.FixtureRequest, tmp_path: P
 
 
 @pytest.fixture
-def register_url(backend: str, request: pytest.FixtureRequest, tmp_path: Path,
-                 register_templates: dict[str, object]) -> str:
+def register_url(
+    backend: str, request: pytest.FixtureRequest, tmp_path: Path, register_templates: dict[str, object]
+) -> str:
     """A URL of a fresh, fully migrated register on the test's backend."""
     if backend == "sqlite":
         target = tmp_path / "register.db"
         shutil.copyfile(_sqlite_template(register_templates), target)
         return f"sqlite:///{target}"
     server: PgServer = request.getfixturevalue("pg_server")
-    return server.create_database(f"qf_test_{os.getpid()}_{next(_counter)}", template=_pg_template(register_templates, server))
+    return server.create_database(
+        f"qf_test_{os.getpid()}_{next(_counter)}", template=_pg_template(register_templates, server)
+    )

@@ -22,35 +22,51 @@ RESOLVED = "person_id string, resolve_method string, resolve_score double"
 ID = "id_no string, id_no_raw string, id_no_status string"
 
 SCHEMAS: dict[str, tuple[str, str]] = {  # table -> (feed, DDL)
-    "person": ("household_registry",
-               "person_id string, name string, sex string, birth_date date, household_no string, relation string, "
-               "town string, village string, status string, status_date date, death_date date, death_source string"),
-    "subsidy_payment": ("subsidy",
-                        f"batch string, programme string, town string, village string, household_no string, "
-                        f"name string, {ID}, amount decimal(18,2), pay_date date, account string, "
-                        f"account_holder string, clerk string, approver string, {PROVENANCE}, {RESOLVED}"),
-    "payroll": ("payroll",
-                f"pay_month date, employer_code string, employer_name string, staff_category string, {ID}, "
-                f"name string, gross_pay decimal(18,2), net_pay decimal(18,2), {PROVENANCE}, {RESOLVED}"),
-    "site_wage": ("site_wage",
-                  f"project_no string, contractor_name string, wage_month date, {ID}, name string, "
-                  f"gross_wage decimal(18,2), net_wage decimal(18,2), pay_date date, account string, "
-                  f"{PROVENANCE}, {RESOLVED}"),
-    "asset_holding": ("property",
-                      "owner_id string, owner_id_raw string, owner_id_status string, owner_name string, "
-                      "asset_type string, reg_date date, dereg_date date, size double, "
-                      f"appraised_value decimal(18,2), {PROVENANCE}, owner_id_person string, "
-                      "owner_id_method string, owner_id_score double"),
-    "company": ("company",
-                "credit_code string, company_name string, name_norm string, legal_rep_person string, "
-                f"reg_status string, {PROVENANCE}"),
+    "person": (
+        "household_registry",
+        "person_id string, name string, sex string, birth_date date, household_no string, relation string, "
+        "town string, village string, status string, status_date date, death_date date, death_source string",
+    ),
+    "subsidy_payment": (
+        "subsidy",
+        f"batch string, programme string, town string, village string, household_no string, "
+        f"name string, {ID}, amount decimal(18,2), pay_date date, account string, "
+        f"account_holder string, clerk string, approver string, {PROVENANCE}, {RESOLVED}",
+    ),
+    "payroll": (
+        "payroll",
+        f"pay_month date, employer_code string, employer_name string, staff_category string, {ID}, "
+        f"name string, gross_pay decimal(18,2), net_pay decimal(18,2), {PROVENANCE}, {RESOLVED}",
+    ),
+    "site_wage": (
+        "site_wage",
+        f"project_no string, contractor_name string, wage_month date, {ID}, name string, "
+        f"gross_wage decimal(18,2), net_wage decimal(18,2), pay_date date, account string, "
+        f"{PROVENANCE}, {RESOLVED}",
+    ),
+    "asset_holding": (
+        "property",
+        "owner_id string, owner_id_raw string, owner_id_status string, owner_name string, "
+        "asset_type string, reg_date date, dereg_date date, size double, "
+        f"appraised_value decimal(18,2), {PROVENANCE}, owner_id_person string, "
+        "owner_id_method string, owner_id_score double",
+    ),
+    "company": (
+        "company",
+        "credit_code string, company_name string, name_norm string, legal_rep_person string, "
+        f"reg_status string, {PROVENANCE}",
+    ),
     "company_party": ("company", f"credit_code string, person_id string, role string, {PROVENANCE}"),
-    "cadre": ("cadre",
-              f"{ID}, name string, town string, village string, post string, start_date date, end_date date, "
-              f"{PROVENANCE}, {RESOLVED}"),
-    "kin": ("kinship",
-            "cadre_id string, kin_id string, steps int, path string, path_ids array<string>, "
-            "path_relationships array<string>"),
+    "cadre": (
+        "cadre",
+        f"{ID}, name string, town string, village string, post string, start_date date, end_date date, "
+        f"{PROVENANCE}, {RESOLVED}",
+    ),
+    "kin": (
+        "kinship",
+        "cadre_id string, kin_id string, steps int, path string, path_ids array<string>, "
+        "path_relationships array<string>",
+    ),
 }
 
 
@@ -108,8 +124,15 @@ def make_tables(spark: Any, **rows: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def person(pid: str, name: str, household_no: str, **extra: Any) -> dict[str, Any]:
-    row = {"person_id": pid, "name": name, "household_no": household_no, "town": "城厢街道", "village": "园梅村",
-           "status": "正常", "birth_date": "1970-01-01"}
+    row = {
+        "person_id": pid,
+        "name": name,
+        "household_no": household_no,
+        "town": "城厢街道",
+        "village": "园梅村",
+        "status": "正常",
+        "birth_date": "1970-01-01",
+    }
     row.update(extra)
     if row.get("death_date") and "status" not in extra:
         row["status"], row["status_date"] = "死亡", row["death_date"]
@@ -137,7 +160,9 @@ def with_section(code: str, **values: Any) -> Any:
     return RulesConfig.model_validate(data)
 
 
-def run_rule(code: str, tables: dict[str, Any], *, cfg: Any = None, as_of: dt.date = AS_OF) -> list[dict[str, Any]]:
+def run_rule(
+    code: str, tables: dict[str, Any], *, cfg: Any = None, as_of: dt.date = AS_OF
+) -> list[dict[str, Any]]:
     """Run one registered rule (through ``finalize``) and return its clues as plain dicts, sorted by keys."""
     from qingfeng.jobs.rules.base import KEY_NAMES, clue_to_dict
     from qingfeng.jobs.rules.runner import run_rule as run_spec

@@ -39,8 +39,11 @@ BIG = 40_000_000  # long enough to be killed while Spark writes the task files
 
 def _start(target: Path, rows: int, tag: str, log: Path) -> subprocess.Popen[bytes]:
     env = dict(os.environ, PYSPARK_PYTHON=sys.executable)
+    # A script file, not ``python -c``: pyspark.sql.connect exits a ``-c`` process silently ("doctests").
+    script = log.with_name("writer.py")
+    script.write_text(WRITER, encoding="utf-8")
     return subprocess.Popen(
-        [sys.executable, "-c", WRITER, str(target), str(rows), tag],
+        [sys.executable, str(script), str(target), str(rows), tag],
         stdout=log.open("wb"),
         stderr=subprocess.STDOUT,
         env=env,
@@ -51,6 +54,7 @@ def _start(target: Path, rows: int, tag: str, log: Path) -> subprocess.Popen[byt
 def _write(target: Path, rows: int, tag: str, log: Path) -> None:
     proc = _start(target, rows, tag, log)
     assert proc.wait(timeout=600) == 0, log.read_text(errors="replace")[-3000:]
+    assert "DONE" in log.read_text(errors="replace")
 
 
 def _kill_mid_write(target: Path, tag: str, log: Path) -> Path:

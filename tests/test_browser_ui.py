@@ -18,8 +18,14 @@ from qingfeng.web.settings import web_settings
 pytestmark = pytest.mark.browser
 
 CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
 
@@ -161,8 +167,14 @@ def test_clue_from_review_to_closing_across_roles(server, browser):
     ctx, page = sign_in(browser, server, "auditor1")
     assert page.url.endswith("/audit")
     log = page.inner_text("#audit-log")
-    for who, what in (("analyst1", "评论"), ("analyst1", "dispatch"), ("liaison1", "rectification"),
-                      ("super1", "整改 → 销号"), ("liaison1", "登录"), ("analyst1", "查看")):
+    for who, what in (
+        ("analyst1", "评论"),
+        ("analyst1", "dispatch"),
+        ("liaison1", "rectification"),
+        ("super1", "整改 → 销号"),
+        ("liaison1", "登录"),
+        ("analyst1", "查看"),
+    ):
         assert any(who in line and what in line for line in log.splitlines()), (who, what)
     shot(page, "6-auditor-log")
     page.goto(f"{server}/clues")

@@ -152,14 +152,17 @@ def _run(home: Path, input_dir: Path, as_of: str, stages: tuple[str, ...], **env
         **env_extra,
     )
     env.setdefault("QINGFENG_SPARK_MASTER", "local[2]")
+    # A script file, not ``python -c``: pyspark.sql.connect exits a ``-c`` process silently ("doctests").
+    script = home.parent / "run_stages.py"
+    script.write_text(RUN, encoding="utf-8")
     proc = subprocess.run(
-        [sys.executable, "-c", RUN, str(input_dir), as_of, ",".join(stages)],
+        [sys.executable, str(script), str(input_dir), as_of, ",".join(stages)],
         env=env,
         capture_output=True,
         text=True,
         timeout=1800,
     )
-    assert proc.returncode == 0, (proc.stdout + proc.stderr)[-4000:]
+    assert proc.returncode == 0 and "RESULT" in proc.stdout, (proc.stdout + proc.stderr)[-4000:]
     return proc.stdout
 
 

@@ -13,11 +13,28 @@ from click.testing import CliRunner
 from qingfeng.evaluate import TruthFileError, clue_id, evaluate, parse_truth, render_table, score
 
 TRUTH = [
-    {"type": "clue", "rule": "S01", "keys": {"person": "A", "programme": "最低生活保障金"}, "note": "planted"},
+    {
+        "type": "clue",
+        "rule": "S01",
+        "keys": {"person": "A", "programme": "最低生活保障金"},
+        "note": "planted",
+    },
     {"type": "clue", "rule": "S01", "keys": {"person": "B", "programme": "最低生活保障金"}},
-    {"type": "trap", "rule": "S01", "keys": {"person": "C", "programme": "最低生活保障金"}, "note": "30 days"},
+    {
+        "type": "trap",
+        "rule": "S01",
+        "keys": {"person": "C", "programme": "最低生活保障金"},
+        "note": "30 days",
+    },
     {"type": "clue", "rule": "P05", "keys": {"account": "X"}},
-    {"type": "resolution", "table": "subsidy_payment", "file": "f.csv", "line": 3, "person_id": "A", "case": "typo"},
+    {
+        "type": "resolution",
+        "table": "subsidy_payment",
+        "file": "f.csv",
+        "line": 3,
+        "person_id": "A",
+        "case": "typo",
+    },
 ]
 FOUND = [
     ("S01", {"programme": "最低生活保障金", "person": "A"}),  # key order does not matter
@@ -36,7 +53,14 @@ def test_score_per_rule_recall_precision_and_traps():
     by_rule = {r.rule: r for r in result.rules}
     assert set(by_rule) == {"S01", "S04", "P05"}
     s01 = by_rule["S01"]
-    assert (s01.expected, s01.found, s01.true_positives, s01.false_positives, s01.missed, s01.traps_hit) == (2, 2, 1, 1, 1, 1)
+    assert (s01.expected, s01.found, s01.true_positives, s01.false_positives, s01.missed, s01.traps_hit) == (
+        2,
+        2,
+        1,
+        1,
+        1,
+        1,
+    )
     assert (s01.recall, s01.precision) == (0.5, 0.5)
     assert (by_rule["S04"].recall, by_rule["S04"].precision) == (None, 0.0)
     assert (by_rule["P05"].recall, by_rule["P05"].precision) == (1.0, 1.0)
@@ -63,10 +87,12 @@ def test_bad_truth_line_names_file_and_line():
 def _write_clues(home: Path, found: list[tuple[str, dict[str, str]]]) -> None:
     folder = home / "lake" / "clues"
     folder.mkdir(parents=True)
-    table = pa.table({
-        "rule": pa.array([r for r, _ in found]),
-        "keys": pa.array([list(k.items()) for _, k in found], type=pa.map_(pa.string(), pa.string())),
-    })
+    table = pa.table(
+        {
+            "rule": pa.array([r for r, _ in found]),
+            "keys": pa.array([list(k.items()) for _, k in found], type=pa.map_(pa.string(), pa.string())),
+        }
+    )
     pq.write_table(table, folder / "part-0.parquet")
 
 

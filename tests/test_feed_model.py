@@ -40,7 +40,7 @@ def test_every_table_has_a_gx_suite_on_its_own_columns() -> None:
                 kwargs = exp["kwargs"]
                 cols = [kwargs["column"]] if "column" in kwargs else kwargs.get("column_list", [])
                 assert set(cols) <= set(spec.output_columns), (spec.table, exp["type"], cols)
-                assert exp["severity"] in ("critical", "warning")
+                assert exp["meta"]["severity"] in ("error", "warning") and "severity" not in exp
             if spec.keys:
                 assert types & {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
 

@@ -13,17 +13,45 @@ REG, CAD, CO = "户籍人口信息_20231231.csv", "村社干部名册_2023.xlsx"
 
 
 def rel(source, target, relationship, schema, source_name, target_name, feed, file, line):
-    return dict(source=source, target=target, relationship=relationship, schema=schema, source_name=source_name,
-                target_name=target_name, feed=feed, file=file, line=line)
+    return dict(
+        source=source,
+        target=target,
+        relationship=relationship,
+        schema=schema,
+        source_name=source_name,
+        target_name=target_name,
+        feed=feed,
+        file=file,
+        line=line,
+    )
 
 
 EDGES = [
     rel("C", "W", "spouse", "Family", "张三", "李四", "marriage", "婚姻登记信息_2023.csv", 4),
     rel("WH", "W", "parent", "Family", "李老爹", "李四", "household_registry", REG, 9),
     rel("W", "W2", "sibling", "Family", "李四", "李五", "household_registry", REG, 10),
-    rel("W2", "91330102MA0000001C", "shareholder", "Ownership", "李五", "清风建筑工程有限公司", "company", CO, 2),
-    rel("Z", "91330102MA0000001C", "legal_representative", "Directorship", "赵六", "清风建筑工程有限公司",
-        "company", "企业基本信息.csv", 2),
+    rel(
+        "W2",
+        "91330102MA0000001C",
+        "shareholder",
+        "Ownership",
+        "李五",
+        "清风建筑工程有限公司",
+        "company",
+        CO,
+        2,
+    ),
+    rel(
+        "Z",
+        "91330102MA0000001C",
+        "legal_representative",
+        "Directorship",
+        "赵六",
+        "清风建筑工程有限公司",
+        "company",
+        "企业基本信息.csv",
+        2,
+    ),
     rel("C", "P", "declared:父亲", "Family", "张三", "张老汉", "cadre", CAD, 3),
     rel("U", "V", "spouse", "Family", "无关甲", "无关乙", "household_registry", REG, 20),
 ]
@@ -32,10 +60,19 @@ EDGES = [
 def test_explain_returns_the_shortest_path_with_each_edges_provenance():
     steps = explain("C", "91330102MA0000001C", EDGES)
     assert [(s.from_id, s.to_id, s.label) for s in steps] == [
-        ("C", "W", "配偶"), ("W", "W2", "兄弟姐妹"), ("W2", "91330102MA0000001C", "持股")]
+        ("C", "W", "配偶"),
+        ("W", "W2", "兄弟姐妹"),
+        ("W2", "91330102MA0000001C", "持股"),
+    ]
     assert [(s.feed, s.file, s.line) for s in steps] == [
-        ("marriage", "婚姻登记信息_2023.csv", 4), ("household_registry", REG, 10), ("company", CO, 2)]
-    assert path_text(steps, start_label="张三(村书记)") == "张三(村书记) —配偶— 李四 —兄弟姐妹— 李五 —持股— 清风建筑工程有限公司"
+        ("marriage", "婚姻登记信息_2023.csv", 4),
+        ("household_registry", REG, 10),
+        ("company", CO, 2),
+    ]
+    assert (
+        path_text(steps, start_label="张三(村书记)")
+        == "张三(村书记) —配偶— 李四 —兄弟姐妹— 李五 —持股— 清风建筑工程有限公司"
+    )
 
 
 def test_explain_orients_labels_against_the_edge_direction_and_declared_relations():

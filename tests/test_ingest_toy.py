@@ -36,16 +36,20 @@ files:
 SUITE = {
     "name": "toy_visit",
     "expectations": [
-        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}, "severity": "critical"},
+        {
+            "type": "expect_table_row_count_to_be_between",
+            "kwargs": {"min_value": 1},
+            "meta": {"severity": "error"},
+        },
         {
             "type": "expect_column_values_to_be_unique",
             "kwargs": {"column": "visit_no"},
-            "severity": "critical",
+            "meta": {"severity": "error"},
         },
         {
             "type": "expect_column_values_to_be_between",
             "kwargs": {"column": "fee", "min_value": 0, "max_value": 500},
-            "severity": "warning",
+            "meta": {"severity": "warning"},
         },
     ],
 }

@@ -17,22 +17,28 @@ PEOPLE = [
     ("G1", "王老汉", "HX", "户主"),
     ("P1", "王大", "HX", "子"),
     ("P2", "王二妹", "HX", "女"),
-    ("C", "王村长", "HC", "户主"),      # the cadre
+    ("C", "王村长", "HC", "户主"),  # the cadre
     ("Y", "王小宝", "HC", "子"),
-    ("EX", "赵前妻", "HC", "配偶"),     # registry still lists her as 配偶; a divorce has ended it
-    ("W", "李四", "HW", "女"),          # married to C by registration
+    ("EX", "赵前妻", "HC", "配偶"),  # registry still lists her as 配偶; a divorce has ended it
+    ("W", "李四", "HW", "女"),  # married to C by registration
     ("W2", "李五", "HW", "子"),
     ("WH", "李老爹", "HW", "户主"),
-    ("K", "王表妹", "HK", "户主"),      # a cousin of C (another cadre, who declared 王二妹 her mother)
-    ("F", "钱某", "HF", "户主"),        # married then divorced by a man outside the cadre's family
+    ("K", "王表妹", "HK", "户主"),  # a cousin of C (another cadre, who declared 王二妹 her mother)
+    ("F", "钱某", "HF", "户主"),  # married then divorced by a man outside the cadre's family
     ("M", "孙某", "HF", "配偶"),
 ]
 
 
 def person_df(spark):
-    rows = [(pid, name, hh, rel, "household_registry", REG, i + 2) for i, (pid, name, hh, rel) in enumerate(PEOPLE)]
-    return spark.createDataFrame(rows, "person_id string, name string, household_no string, relation string, "
-                                       "_feed string, _file string, _line long")
+    rows = [
+        (pid, name, hh, rel, "household_registry", REG, i + 2)
+        for i, (pid, name, hh, rel) in enumerate(PEOPLE)
+    ]
+    return spark.createDataFrame(
+        rows,
+        "person_id string, name string, household_no string, relation string, "
+        "_feed string, _file string, _line long",
+    )
 
 
 def marriage_df(spark):
@@ -47,7 +53,8 @@ def marriage_df(spark):
     return spark.createDataFrame(
         [(*r[:6], "marriage", MAR, r[6]) for r in rows],
         "husband_id_person string, husband_name string, wife_id_person string, wife_name string, "
-        "business_type string, reg_date date, _feed string, _file string, _line long")
+        "business_type string, reg_date date, _feed string, _file string, _line long",
+    )
 
 
 def relatives_df(spark):
@@ -55,12 +62,16 @@ def relatives_df(spark):
     return spark.createDataFrame(
         [(*r[:5], "cadre", CAD, r[5]) for r in rows],
         "cadre_id_person string, cadre_name string, relative_id_person string, relative_name string, "
-        "relation string, _feed string, _file string, _line long")
+        "relation string, _feed string, _file string, _line long",
+    )
 
 
 def cadre_df(spark):
-    rows = [("C", "王村长", "村书记", dt.date(2020, 1, 1)), ("C", "王村长", "村委委员", dt.date(2015, 1, 1)),
-            ("K", "王表妹", "会计", dt.date(2021, 1, 1))]
+    rows = [
+        ("C", "王村长", "村书记", dt.date(2020, 1, 1)),
+        ("C", "王村长", "村委委员", dt.date(2015, 1, 1)),
+        ("K", "王表妹", "会计", dt.date(2021, 1, 1)),
+    ]
     return spark.createDataFrame(rows, "person_id string, name string, post string, start_date date")
 
 
@@ -68,8 +79,12 @@ def cadre_df(spark):
 def graph(spark):
     from qingfeng.jobs.kinship import build_graph
 
-    tables = {"person": person_df(spark), "marriage_registration": marriage_df(spark),
-              "cadre_relative": relatives_df(spark), "cadre": cadre_df(spark)}
+    tables = {
+        "person": person_df(spark),
+        "marriage_registration": marriage_df(spark),
+        "cadre_relative": relatives_df(spark),
+        "cadre": cadre_df(spark),
+    }
     return {k: build_graph(tables, kinship_steps=k) for k in (2, 3)}
 
 

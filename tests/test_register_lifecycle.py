@@ -28,11 +28,21 @@ NOW = dt.datetime(2026, 4, 10, 9, 30)
 
 # The lifecycle written out by hand (docs/register.md): everything not listed is forbidden.
 ALLOWED = {
-    ("发现", "核查"), ("发现", "了结"), ("发现", "不予立案"),
-    ("核查", "处置"), ("核查", "发现"), ("核查", "了结"), ("核查", "不予立案"),
-    ("处置", "整改"), ("处置", "核查"), ("处置", "了结"),
-    ("整改", "销号"), ("整改", "处置"),
-    ("销号", "核查"), ("了结", "核查"), ("不予立案", "核查"),
+    ("发现", "核查"),
+    ("发现", "了结"),
+    ("发现", "不予立案"),
+    ("核查", "处置"),
+    ("核查", "发现"),
+    ("核查", "了结"),
+    ("核查", "不予立案"),
+    ("处置", "整改"),
+    ("处置", "核查"),
+    ("处置", "了结"),
+    ("整改", "销号"),
+    ("整改", "处置"),
+    ("销号", "核查"),
+    ("了结", "核查"),
+    ("不予立案", "核查"),
 }
 FORBIDDEN = [(a, b) for a in STATUSES for b in STATUSES if (a, b) not in ALLOWED]
 # Who may make an allowed transition: closing and re-opening are for supervisors (and admins).
@@ -93,7 +103,12 @@ def test_allowed_transitions_by_role(engine, session, people, role):
             clue = svc.transition(clue_id, dst, reason=f"{src}转{dst}")
             assert clue.status == dst
             event = clue.events[-1]
-            assert (event.from_status, event.to_status, event.actor, event.at) == (src, dst, user.username, NOW)
+            assert (event.from_status, event.to_status, event.actor, event.at) == (
+                src,
+                dst,
+                user.username,
+                NOW,
+            )
             assert event.kind == ("reopen" if src in ("销号", "了结", "不予立案") else "status_change")
         else:
             with pytest.raises(PermissionDenied):
@@ -148,8 +163,13 @@ def test_full_case_dispatch_rectify_close_with_liaison_scope(engine, session, pe
         liaison.dispatch(clue_id, "区民政局派驻纪检组", dt.date(2026, 5, 1))
     liaison.comment(clue_id, "已收到，正在核查")
     rect = liaison.record_rectification(
-        clue_id, measures="追回多发资金，责令村委会整改", recovered_amount=Decimal("1200.50"), sanction_count=1,
-        sanction_text="村会计党内警告", org_handling_count=2, org_handling_text="诫勉谈话2人",
+        clue_id,
+        measures="追回多发资金，责令村委会整改",
+        recovered_amount=Decimal("1200.50"),
+        sanction_count=1,
+        sanction_text="村会计党内警告",
+        org_handling_count=2,
+        org_handling_text="诫勉谈话2人",
     )
     assert rect.recovered_amount == Decimal("1200.50")
     session.expire_all()
@@ -157,13 +177,19 @@ def test_full_case_dispatch_rectify_close_with_liaison_scope(engine, session, pe
     assert clue.status == "整改" and clue.dispatches[0].state == "answered"
     with pytest.raises(PermissionDenied):
         liaison.close(clue_id, reason="联络员不能销号")
-    ClueService(session, people["supervisor"], now=NOW + dt.timedelta(days=6)).close(clue_id, reason="整改到位")
+    ClueService(session, people["supervisor"], now=NOW + dt.timedelta(days=6)).close(
+        clue_id, reason="整改到位"
+    )
     session.expire_all()
     clue = session.get(Clue, clue_id)
     assert clue.status == "销号"
     assert [(e.kind, e.actor) for e in clue.events] == [
-        ("assignment", "fenxi"), ("status_change", "fenxi"), ("dispatch", "fenxi"), ("comment", "minzheng"),
-        ("rectification", "minzheng"), ("status_change", "zhuren"),
+        ("assignment", "fenxi"),
+        ("status_change", "fenxi"),
+        ("dispatch", "fenxi"),
+        ("comment", "minzheng"),
+        ("rectification", "minzheng"),
+        ("status_change", "zhuren"),
     ]
     changes = session.scalars(select(AccessLog).where(AccessLog.action == "change")).all()
     assert len(changes) == 6 and {a.target for a in changes} == {f"clue:{clue_id}"}
@@ -190,7 +216,8 @@ def test_two_analysts_updating_the_same_clue_conflict_without_lost_update(engine
         assert [(e.to_status, e.actor) for e in clue.events] == [("核查", "fenxi")]
         # after a refresh the second analyst's change goes through, on top of the first
         ClueService(s3, s3.get(type(people["analyst2"]), people["analyst2"].id)).assign(
-            clue_id, "fenxi2", expected_version=2)
+            clue_id, "fenxi2", expected_version=2
+        )
         s3.expire_all()
         clue = s3.get(Clue, clue_id)
         assert (clue.status, clue.assignee.username, clue.version) == ("核查", "fenxi2", 3)
@@ -199,4 +226,6 @@ def test_two_analysts_updating_the_same_clue_conflict_without_lost_update(engine
 def test_dispatch_only_from_verification_or_handling(engine, session, people):
     [clue_id] = _seed(engine, 1)
     with pytest.raises(InvalidTransition, match="不能派件"):
-        ClueService(session, people["analyst"], now=NOW).dispatch(clue_id, "区民政局派驻纪检组", dt.date(2026, 5, 1))
+        ClueService(session, people["analyst"], now=NOW).dispatch(
+            clue_id, "区民政局派驻纪检组", dt.date(2026, 5, 1)
+        )

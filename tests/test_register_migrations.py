@@ -11,8 +11,19 @@ from test_register_support import *  # noqa: F403
 from qingfeng.register.db import current_revision, make_engine, upgrade
 from qingfeng.register.models import Base
 
-TABLES = {"clue", "clue_subject", "evidence", "event", "dispatch", "rectification", "unit", "app_user",
-          "access_log", "pipeline_run", "alembic_version"}
+TABLES = {
+    "clue",
+    "clue_subject",
+    "evidence",
+    "event",
+    "dispatch",
+    "rectification",
+    "unit",
+    "app_user",
+    "access_log",
+    "pipeline_run",
+    "alembic_version",
+}
 
 
 def test_upgrade_from_empty_creates_every_table_and_matches_models(empty_register_url: str) -> None:
@@ -23,7 +34,9 @@ def test_upgrade_from_empty_creates_every_table_and_matches_models(empty_registe
         assert set(inspect(eng).get_table_names()) == TABLES
         assert current_revision(eng) == "0001"
         with eng.connect() as conn:
-            diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
+            diff = compare_metadata(
+                MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
+            )
         assert diff == [], f"models and migrations differ: {diff}"
         upgrade(empty_register_url)  # a second upgrade is a no-op
         assert current_revision(eng) == "0001"

@@ -28,12 +28,26 @@ from qingfeng.register.users import authenticate, create_user
 TODAY = dt.date(2026, 4, 10)
 NOW = dt.datetime(2026, 4, 10, 9, 0)
 CLUES = [
-    make_clue("S01", "330109198001011234", "张三", amount=1200, severity="medium", town="城关镇", village="东村"),
-    make_clue("S01", "330109198202022345", "李四", amount=9800, severity="high", town="城关镇", village="西村"),
+    make_clue(
+        "S01", "330109198001011234", "张三", amount=1200, severity="medium", town="城关镇", village="东村"
+    ),
+    make_clue(
+        "S01", "330109198202022345", "李四", amount=9800, severity="high", town="城关镇", village="西村"
+    ),
     make_clue("S07", "330109197503033456", "王五", amount=300, severity="low", town="南山镇", village="南村"),
-    make_clue("E01", "330109196604044567", "赵六", amount=250000, severity="high", town="南山镇", village="北村"),
-    make_clue("S07", "330109198001011234", "张三", amount=500, severity="medium", town="城关镇", village="东村",
-              programme="临时救助金"),
+    make_clue(
+        "E01", "330109196604044567", "赵六", amount=250000, severity="high", town="南山镇", village="北村"
+    ),
+    make_clue(
+        "S07",
+        "330109198001011234",
+        "张三",
+        amount=500,
+        severity="medium",
+        town="城关镇",
+        village="东村",
+        programme="临时救助金",
+    ),
 ]
 
 
@@ -43,10 +57,15 @@ def loaded(engine, session, people) -> dict[str, int]:
     publish(engine, CLUES, RunInfo(as_of=AS_OF))
     by_key = {(c.rule, c.keys["person"], c.keys["programme"]): c.id for c in session.scalars(select(Clue))}
     names = ["张三S01", "李四", "王五", "赵六", "张三S07"]
-    ids = {n: by_key[(c["rule"], c["keys"]["person"], c["keys"]["programme"])] for n, c in zip(names, CLUES, strict=True)}
-    plan = [("李四", "区民政局派驻纪检组", dt.datetime(2026, 3, 1), dt.date(2026, 4, 5)),
-            ("赵六", "区住建局派驻纪检组", NOW, dt.date(2026, 4, 12)),
-            ("王五", "区民政局派驻纪检组", NOW, dt.date(2026, 5, 30))]
+    ids = {
+        n: by_key[(c["rule"], c["keys"]["person"], c["keys"]["programme"])]
+        for n, c in zip(names, CLUES, strict=True)
+    }
+    plan = [
+        ("李四", "区民政局派驻纪检组", dt.datetime(2026, 3, 1), dt.date(2026, 4, 5)),
+        ("赵六", "区住建局派驻纪检组", NOW, dt.date(2026, 4, 12)),
+        ("王五", "区民政局派驻纪检组", NOW, dt.date(2026, 5, 30)),
+    ]
     for name, unit, sent, deadline in plan:
         svc = ClueService(session, people["analyst"], now=sent)
         svc.transition(ids[name], "核查", reason="核查")
@@ -62,10 +81,21 @@ def test_filters_sorting_and_pagination(session, people, loaded):
     analyst = people["analyst"]
     page = list_clues(session, analyst, ClueFilter(sort="amount"), today=TODAY)
     assert page.total == 5 and _names(page) == ["赵六", "李四", "张三", "张三", "王五"]
-    assert _names(list_clues(session, analyst, ClueFilter(sort="amount", descending=False), today=TODAY)) == \
-        ["王五", "张三", "张三", "李四", "赵六"]
-    assert _names(list_clues(session, analyst, ClueFilter(sort="severity"), today=TODAY))[:2] == ["赵六", "李四"]
-    assert _names(list_clues(session, analyst, ClueFilter(rule="S07", sort="amount"), today=TODAY)) == ["张三", "王五"]
+    assert _names(list_clues(session, analyst, ClueFilter(sort="amount", descending=False), today=TODAY)) == [
+        "王五",
+        "张三",
+        "张三",
+        "李四",
+        "赵六",
+    ]
+    assert _names(list_clues(session, analyst, ClueFilter(sort="severity"), today=TODAY))[:2] == [
+        "赵六",
+        "李四",
+    ]
+    assert _names(list_clues(session, analyst, ClueFilter(rule="S07", sort="amount"), today=TODAY)) == [
+        "张三",
+        "王五",
+    ]
     assert list_clues(session, analyst, ClueFilter(domain="engineering"), today=TODAY).total == 1
     assert list_clues(session, analyst, ClueFilter(town="南山镇"), today=TODAY).total == 2
     assert list_clues(session, analyst, ClueFilter(village="东村"), today=TODAY).total == 2
@@ -99,15 +129,26 @@ def test_search_by_name_or_exact_id_is_audited(session, people, loaded):
     analyst = people["analyst"]
     assert list_clues(session, analyst, ClueFilter(q="张"), today=TODAY).total == 2
     assert list_clues(session, analyst, ClueFilter(q="330109198001011234"), today=TODAY).total == 2
-    assert list_clues(session, analyst, ClueFilter(q="33010919800101"), today=TODAY).total == 0  # IDs match exactly
+    assert (
+        list_clues(session, analyst, ClueFilter(q="33010919800101"), today=TODAY).total == 0
+    )  # IDs match exactly
     searches = session.scalars(select(AccessLog).where(AccessLog.action == "search")).all()
     assert [s.detail for s in searches] == ["张", "330109198001011234", "33010919800101"]
     with pytest.raises(PermissionDenied):
         list_clues(session, people["liaison"], ClueFilter(q="张三"), today=TODAY)
 
 
-EVIL = ["' OR '1'='1", "张三' OR 1=1 --", "%", "_", "\\", "'; DROP TABLE clue; --", '" OR ""="', "1) OR (1=1",
-        "%' UNION SELECT id FROM app_user --"]
+EVIL = [
+    "' OR '1'='1",
+    "张三' OR 1=1 --",
+    "%",
+    "_",
+    "\\",
+    "'; DROP TABLE clue; --",
+    '" OR ""="',
+    "1) OR (1=1",
+    "%' UNION SELECT id FROM app_user --",
+]
 
 
 def test_sql_injection_in_filters_and_search_returns_nothing(session, people, loaded):
@@ -131,8 +172,13 @@ def test_liaison_sees_only_their_units_clues(session, people, loaded):
 def test_detail_subject_page_and_audit_log(session, people, loaded):
     detail = clue_detail(session, people["analyst"], loaded["李四"], today=TODAY, ip="10.0.0.8")
     assert detail["clue"]["status"] == "处置"
-    assert detail["evidence"][0] == {"feed": "subsidy", "table": "subsidy_payment", "file": "民生资金发放_202601.csv",
-                                     "line": 2, "note": "发放记录"}
+    assert detail["evidence"][0] == {
+        "feed": "subsidy",
+        "table": "subsidy_payment",
+        "file": "民生资金发放_202601.csv",
+        "line": 2,
+        "note": "发放记录",
+    }
     assert [e["kind"] for e in detail["events"]] == ["status_change", "dispatch"]
     assert detail["dispatches"][0]["colour"] == "red"
     clues = subject_clues(session, people["analyst"], "person", "330109198001011234")
@@ -140,8 +186,11 @@ def test_detail_subject_page_and_audit_log(session, people, loaded):
     clues[0].risk_score, clues[1].risk_score = 0.5, 0.4
     assert combined_risk(clues) == 0.7
     rows, total = audit_log(session, people["auditor"], action="view")
-    assert total == 1 and (rows[0].username, rows[0].target, rows[0].ip) == ("fenxi", f"clue:{loaded['李四']}",
-                                                                              "10.0.0.8")
+    assert total == 1 and (rows[0].username, rows[0].target, rows[0].ip) == (
+        "fenxi",
+        f"clue:{loaded['李四']}",
+        "10.0.0.8",
+    )
     with pytest.raises(PermissionDenied):
         audit_log(session, people["analyst"])
 

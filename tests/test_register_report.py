@@ -37,7 +37,10 @@ def history(engine, session, people) -> dict[str, int]:
     }
     for clue, seen in plan.values():
         publish(engine, [{**clue, "as_of": seen.isoformat()}], RunInfo(as_of=seen, rules=[]))
-    ids = {next(s["name"] for s in c.subjects if s["kind"] == "person"): c.id for c in session.scalars(select(Clue))}
+    ids = {
+        next(s["name"] for s in c.subjects if s["kind"] == "person"): c.id
+        for c in session.scalars(select(Clue))
+    }
 
     def svc(role: str, when: dt.datetime) -> ClueService:
         return ClueService(session, people[role], now=when)
@@ -47,7 +50,8 @@ def history(engine, session, people) -> dict[str, int]:
     svc("analyst", at(2026, 4, 1)).transition(ids["B"], "核查", reason="核查")
     svc("analyst", at(2026, 4, 2)).dispatch(ids["B"], ZJ, dt.date(2026, 4, 15))
     svc("analyst", at(2026, 4, 20)).record_rectification(
-        ids["B"], measures="退回多领资金", recovered_amount="1000.50", sanction_count=1, org_handling_count=2)
+        ids["B"], measures="退回多领资金", recovered_amount="1000.50", sanction_count=1, org_handling_count=2
+    )
     svc("supervisor", at(2026, 4, 25)).close(ids["B"], reason="整改到位")
     svc("analyst", at(2026, 4, 6)).transition(ids["A"], "核查", reason="核查")
     svc("analyst", at(2026, 4, 7)).dispatch(ids["A"], MZ, dt.date(2026, 4, 20))  # never answered
@@ -59,24 +63,50 @@ def history(engine, session, people) -> dict[str, int]:
     return ids
 
 
-def fig(found=0, dispatched=0, rectified=0, closed=0, recovered="0.00", sanctioned=0, org_handled=0, overdue=0):
-    return {"found": found, "dispatched": dispatched, "rectified": rectified, "closed": closed,
-            "recovered": recovered, "sanctioned": sanctioned, "org_handled": org_handled, "overdue": overdue}
+def fig(
+    found=0, dispatched=0, rectified=0, closed=0, recovered="0.00", sanctioned=0, org_handled=0, overdue=0
+):
+    return {
+        "found": found,
+        "dispatched": dispatched,
+        "rectified": rectified,
+        "closed": closed,
+        "recovered": recovered,
+        "sanctioned": sanctioned,
+        "org_handled": org_handled,
+        "overdue": overdue,
+    }
 
 
 def test_monthly_report_matches_hand_computed_figures(session, history):
     april = monthly_report(session, "2026-04")
     assert april["by_rule"] == {
-        "S01": fig(found=1, dispatched=2, rectified=1, closed=1, recovered="1000.50", sanctioned=1, org_handled=2,
-                   overdue=2),  # found A; dispatched A, B; overdue A (due 04-20) and E (due 03-01)
+        "S01": fig(
+            found=1,
+            dispatched=2,
+            rectified=1,
+            closed=1,
+            recovered="1000.50",
+            sanctioned=1,
+            org_handled=2,
+            overdue=2,
+        ),  # found A; dispatched A, B; overdue A (due 04-20) and E (due 03-01)
         "S07": fig(found=1, dispatched=1),  # C, due in May
     }
     assert april["by_town"] == {
         "南山镇": fig(dispatched=1, rectified=1, closed=1, recovered="1000.50", sanctioned=1, org_handled=2),
         "城关镇": fig(found=2, dispatched=2, overdue=2),
     }
-    assert april["total"] == fig(found=2, dispatched=3, rectified=1, closed=1, recovered="1000.50", sanctioned=1,
-                                 org_handled=2, overdue=2)
+    assert april["total"] == fig(
+        found=2,
+        dispatched=3,
+        rectified=1,
+        closed=1,
+        recovered="1000.50",
+        sanctioned=1,
+        org_handled=2,
+        overdue=2,
+    )
     may = monthly_report(session, "2026-05")
     assert may["total"] == fig(found=1, dispatched=1, rectified=1, recovered="999.00", overdue=3)
     assert may["by_rule"]["E01"] == fig(found=1, dispatched=1, rectified=1, recovered="999.00")
@@ -91,14 +121,29 @@ def _cli(monkeypatch, register_url, tmp_path, *args, input=None):
 
 
 def test_report_command_formats(monkeypatch, register_url, tmp_path, session, history):
-    out = _cli(monkeypatch, register_url, tmp_path, "report", "monthly", "--month", "2026-04", "--format", "json")
+    out = _cli(
+        monkeypatch, register_url, tmp_path, "report", "monthly", "--month", "2026-04", "--format", "json"
+    )
     assert out.exit_code == 0, out.output
-    assert json.loads(out.output) == json.loads(json.dumps(monthly_report(session, "2026-04"), ensure_ascii=False))
+    assert json.loads(out.output) == json.loads(
+        json.dumps(monthly_report(session, "2026-04"), ensure_ascii=False)
+    )
     table = _cli(monkeypatch, register_url, tmp_path, "report", "monthly", "--month", "2026-04")
     assert table.exit_code == 0 and "城关镇" in table.output and "1000.50" in table.output
     xlsx = tmp_path / "m.xlsx"
-    res = _cli(monkeypatch, register_url, tmp_path, "report", "monthly", "--month", "2026-04", "--format", "xlsx",
-               "--out", str(xlsx))
+    res = _cli(
+        monkeypatch,
+        register_url,
+        tmp_path,
+        "report",
+        "monthly",
+        "--month",
+        "2026-04",
+        "--format",
+        "xlsx",
+        "--out",
+        str(xlsx),
+    )
     assert res.exit_code == 0, res.output
     rows = list(load_workbook(xlsx).active.iter_rows(values_only=True))
     assert rows[-1] == ("合计", None, 2, 3, 1, 1, 1000.5, 1, 2, 2)
@@ -118,7 +163,9 @@ def test_clues_export_list_and_users_add(monkeypatch, register_url, tmp_path, se
     assert b["evidence"][0]["file"] == "民生资金发放_202601.csv" and b["evidence"][0]["line"] == 2
     for fmt in ("csv", "xlsx"):
         path = tmp_path / f"clues.{fmt}"
-        res = _cli(monkeypatch, register_url, tmp_path, "clues", "export", "--format", fmt, "--out", str(path))
+        res = _cli(
+            monkeypatch, register_url, tmp_path, "clues", "export", "--format", fmt, "--out", str(path)
+        )
         assert res.exit_code == 0, res.output
     assert path.exists() and len(list(load_workbook(path).active.iter_rows())) == 6
     assert (tmp_path / "clues.csv").read_text(encoding="utf-8-sig").count("\n") == 6
@@ -129,17 +176,49 @@ def test_clues_export_list_and_users_add(monkeypatch, register_url, tmp_path, se
     listing = _cli(monkeypatch, register_url, tmp_path, "clues", "list", "--rule", "S01")
     assert listing.exit_code == 0 and "线索 3 / 3" in listing.output
 
-    res = _cli(monkeypatch, register_url, tmp_path, "users", "add", "wang", "--role", "liaison", "--unit", MZ,
-               "--password-stdin", input="s3cret-passw0rd\n")
+    res = _cli(
+        monkeypatch,
+        register_url,
+        tmp_path,
+        "users",
+        "add",
+        "wang",
+        "--role",
+        "liaison",
+        "--unit",
+        MZ,
+        "--password-stdin",
+        input="s3cret-passw0rd\n",
+    )
     assert res.exit_code == 0, res.output
     session.expire_all()
     user = session.scalars(select(User).where(User.username == "wang")).one()
     assert user.unit.name == MZ and user.password_hash.startswith("$argon2")
-    res = _cli(monkeypatch, register_url, tmp_path, "users", "add", "li", "--role", "liaison", "--password-stdin",
-               input="s3cret-passw0rd\n")
+    res = _cli(
+        monkeypatch,
+        register_url,
+        tmp_path,
+        "users",
+        "add",
+        "li",
+        "--role",
+        "liaison",
+        "--password-stdin",
+        input="s3cret-passw0rd\n",
+    )
     assert res.exit_code == 1 and "必须指定所属单位" in res.output
-    res = _cli(monkeypatch, register_url, tmp_path, "users", "add", "wang", "--role", "analyst", "--password-stdin",
-               input="s3cret-passw0rd\n")
+    res = _cli(
+        monkeypatch,
+        register_url,
+        tmp_path,
+        "users",
+        "add",
+        "wang",
+        "--role",
+        "analyst",
+        "--password-stdin",
+        input="s3cret-passw0rd\n",
+    )
     assert res.exit_code == 1 and "已存在" in res.output
 
 

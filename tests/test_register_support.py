@@ -14,26 +14,61 @@ from qingfeng.register.models import User
 from qingfeng.register.users import create_user, get_or_create_unit
 
 __all__ = [
-    "AS_OF", "backend", "empty_register_url", "engine", "make_clue", "people", "pg_server", "register_templates",
-    "register_url", "session",
+    "AS_OF",
+    "backend",
+    "empty_register_url",
+    "engine",
+    "make_clue",
+    "people",
+    "pg_server",
+    "register_templates",
+    "register_url",
+    "session",
 ]
 
 AS_OF = dt.date(2026, 3, 31)
 
 
-def make_clue(rule: str = "S01", person: str = "330109198001011234", name: str = "张三", *, amount: float = 1200.0,
-              lines: tuple[int, ...] = (2,), town: str = "城关镇", village: str = "东村", severity: str = "medium",
-              programme: str = "最低生活保障金", month: str = "2026-01", as_of: dt.date | None = None) -> dict[str, Any]:
+def make_clue(
+    rule: str = "S01",
+    person: str = "330109198001011234",
+    name: str = "张三",
+    *,
+    amount: float = 1200.0,
+    lines: tuple[int, ...] = (2,),
+    town: str = "城关镇",
+    village: str = "东村",
+    severity: str = "medium",
+    programme: str = "最低生活保障金",
+    month: str = "2026-01",
+    as_of: dt.date | None = None,
+) -> dict[str, Any]:
     """A clue dict as the rules stage produces it (fingerprint left to the publisher)."""
     return {
-        "rule": rule, "rule_name": f"规则{rule}",
+        "rule": rule,
+        "rule_name": f"规则{rule}",
         "keys": {"person": person, "programme": programme, "month": month},
-        "subjects": [{"kind": "person", "id": person, "name": name},
-                     {"kind": "village", "id": village, "name": village}],
-        "amount": amount, "period_start": "2026-01-01", "period_end": "2026-01-31",
-        "evidence": [{"feed": "subsidy", "table": "subsidy_payment", "file": "民生资金发放_202601.csv", "line": ln,
-                      "note": "发放记录"} for ln in lines],
-        "path": None, "severity": severity, "town": town, "as_of": (as_of or AS_OF).isoformat(),
+        "subjects": [
+            {"kind": "person", "id": person, "name": name},
+            {"kind": "village", "id": village, "name": village},
+        ],
+        "amount": amount,
+        "period_start": "2026-01-01",
+        "period_end": "2026-01-31",
+        "evidence": [
+            {
+                "feed": "subsidy",
+                "table": "subsidy_payment",
+                "file": "民生资金发放_202601.csv",
+                "line": ln,
+                "note": "发放记录",
+            }
+            for ln in lines
+        ],
+        "path": None,
+        "severity": severity,
+        "town": town,
+        "as_of": (as_of or AS_OF).isoformat(),
     }
 
 

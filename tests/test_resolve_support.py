@@ -40,8 +40,17 @@ FEEDS = {
     "lease_contract": ("collective_asset", "集体资产合同.csv"),
     "project_payment": ("engineering", "村级工程付款.csv"),
 }
-DATE_COLUMNS = {"birth_date", "status_date", "death_date", "reg_date", "start_date", "end_date", "pay_date",
-                "cremation_date", "established_date"}
+DATE_COLUMNS = {
+    "birth_date",
+    "status_date",
+    "death_date",
+    "reg_date",
+    "start_date",
+    "end_date",
+    "pay_date",
+    "cremation_date",
+    "established_date",
+}
 DOUBLE_COLUMNS = {"share_pct", "amount"}
 
 
@@ -63,7 +72,7 @@ def make_credit_code(seq: int) -> str:
 def substitute(id_no: str, pos: int) -> str:
     """The ID with one digit at ``pos`` changed so that the check digit no longer fits."""
     for d in "0123456789":
-        bad = id_no[:pos] + d + id_no[pos + 1:]
+        bad = id_no[:pos] + d + id_no[pos + 1 :]
         if bad != id_no and not id_valid(bad):
             return bad
     raise AssertionError("no invalid substitution")
@@ -72,11 +81,11 @@ def substitute(id_no: str, pos: int) -> str:
 def transpose(id_no: str) -> str:
     """The ID with two adjacent different digits swapped, check digit broken."""
     for i in range(14, 16):
-        bad = id_no[:i] + id_no[i + 1] + id_no[i] + id_no[i + 2:]
+        bad = id_no[:i] + id_no[i + 1] + id_no[i] + id_no[i + 2 :]
         if bad != id_no and not id_valid(bad):
             return bad
     for i in range(6, 16):
-        bad = id_no[:i] + id_no[i + 1] + id_no[i] + id_no[i + 2:]
+        bad = id_no[:i] + id_no[i + 1] + id_no[i] + id_no[i + 2 :]
         if bad != id_no and not id_valid(bad):
             return bad
     raise AssertionError("no invalid transposition")
@@ -141,7 +150,19 @@ def d(text: str) -> dt.date:
     return dt.date.fromisoformat(text)
 
 
-def person(id_no, name, hh, rel, village="东村", town="清风镇", birth=None, sex="男", status="正常", status_date=None):
+def person(
+    id_no, name, hh, rel, village="东村", town="清风镇", birth=None, sex="男", status="正常", status_date=None
+):
     birth = birth or d(f"{id_no[6:10]}-{id_no[10:12]}-{id_no[12:14]}")
-    return {"id_no": id_no, "name": name, "sex": sex, "birth_date": birth, "household_no": hh, "relation": rel,
-            "town": town, "village": village, "status": status, "status_date": status_date}
+    return {
+        "id_no": id_no,
+        "name": name,
+        "sex": sex,
+        "birth_date": birth,
+        "household_no": hh,
+        "relation": rel,
+        "town": town,
+        "village": village,
+        "status": status,
+        "status_date": status_date,
+    }

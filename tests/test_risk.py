@@ -8,9 +8,14 @@ import pytest
 from qingfeng.jobs.risk import RiskWeights, risk_profiles
 
 
-def clue(rule: str, severity: str, *subjects: tuple[str, str, str], amount: float = 0, name: str = "") -> dict[str, Any]:
+def clue(
+    rule: str, severity: str, *subjects: tuple[str, str, str], amount: float = 0, name: str = ""
+) -> dict[str, Any]:
     return {
-        "rule": rule, "rule_name": name or f"{rule}规则", "severity": severity, "amount": amount,
+        "rule": rule,
+        "rule_name": name or f"{rule}规则",
+        "severity": severity,
+        "amount": amount,
         "subjects": [{"kind": k, "id": i, "name": n} for k, i, n in subjects],
         "keys": {"project": f"{rule}-{len(subjects)}"},
     }
@@ -30,9 +35,10 @@ def scores(profiles) -> dict[str, float]:
 
 def test_graver_and_more_clues_rank_higher() -> None:
     clues = [
-        clue("S03", "high", A), clue("E03", "high", A),   # A: two high clues
-        clue("S03", "high", B),                            # B: one high
-        clue("A02", "low", C),                             # C: one low
+        clue("S03", "high", A),
+        clue("E03", "high", A),  # A: two high clues
+        clue("S03", "high", B),  # B: one high
+        clue("A02", "low", C),  # C: one low
     ]
     profiles = risk_profiles(clues)
     assert [p.id for p in profiles] == ["A", "B", "C"]
@@ -46,9 +52,9 @@ def test_repeats_of_one_rule_count_with_diminishing_returns() -> None:
     two_rules = [clue("S04", "medium", B), clue("S07", "medium", B)]
     s = scores(risk_profiles(many_same + two_rules))
     one = scores(risk_profiles([clue("S04", "medium", C)]))["C"]
-    assert s["A"] > one                    # more clues still raise the score …
-    assert s["A"] < 2 * one                # … but six repeats are worth less than twice one
-    assert s["B"] > s["A"] * 0.95          # two different patterns weigh about as much as six repeats
+    assert s["A"] > one  # more clues still raise the score …
+    assert s["A"] < 2 * one  # … but six repeats are worth less than twice one
+    assert s["B"] > s["A"] * 0.95  # two different patterns weigh about as much as six repeats
 
 
 def test_amount_raises_the_score() -> None:
@@ -62,7 +68,11 @@ def test_subjects_by_kind_and_explanation_lists_contributors() -> None:
         clue("E07", "high", PRJ, V, CO, amount=30000, name="工程款支付对象异常"),
     ]
     profiles = {(p.kind, p.id): p for p in risk_profiles(clues)}
-    assert set(profiles) == {("company", CO[1]), ("village", "园梅村"), ("person", "A")}  # projects are not profiled
+    assert set(profiles) == {
+        ("company", CO[1]),
+        ("village", "园梅村"),
+        ("person", "A"),
+    }  # projects are not profiled
     company = profiles[("company", CO[1])]
     assert company.clue_count == 2 and company.rules == ("E04", "E07") and company.name == "甲公司"
     text = company.explanation

@@ -20,17 +20,37 @@ AS_OF = dt.date(2023, 12, 31)
 
 def _curated(spark):
     people = [person(A, "甲", "H1", death_date="2023-01-01")]
-    payments = [{"person_id": A, "name": "甲", "household_no": "H1", "programme": "最低生活保障金", "amount": 900,
-                 "pay_date": "2023-03-10", "batch": "202303-00", "town": "城厢街道"}]
+    payments = [
+        {
+            "person_id": A,
+            "name": "甲",
+            "household_no": "H1",
+            "programme": "最低生活保障金",
+            "amount": 900,
+            "pay_date": "2023-03-10",
+            "batch": "202303-00",
+            "town": "城厢街道",
+        }
+    ]
     return make_tables(spark, person=people, subsidy_payment=payments)
 
 
 def test_registry_holds_subsidy_and_payroll_rules_with_catalogue_keys():
     runner.load_rule_modules()
-    expected = {"S01": ("person", "programme"), "S02": ("person", "programme"), "S03": ("person", "cadre", "programme"),
-                "S04": ("person", "programme", "month"), "S05": ("person", "programme"), "S06": ("account",),
-                "S07": ("person", "programme", "month"), "P01": ("person",), "P02": ("person",), "P03": ("project",),
-                "P04": ("person",), "P05": ("account",)}
+    expected = {
+        "S01": ("person", "programme"),
+        "S02": ("person", "programme"),
+        "S03": ("person", "cadre", "programme"),
+        "S04": ("person", "programme", "month"),
+        "S05": ("person", "programme"),
+        "S06": ("account",),
+        "S07": ("person", "programme", "month"),
+        "P01": ("person",),
+        "P02": ("person",),
+        "P03": ("project",),
+        "P04": ("person",),
+        "P05": ("account",),
+    }
     assert {c: REGISTRY[c].keys for c in expected} == expected
 
 
@@ -69,11 +89,14 @@ def test_main_writes_lake_clues_and_is_idempotent(spark, settings):
     assert set(summary["seconds_per_rule"]) == {"S01", "S04"}
 
     def read():
-        return ds.dataset(str(lake.table_path(settings, "clues", "")), format="parquet").to_table().to_pylist()
+        return (
+            ds.dataset(str(lake.table_path(settings, "clues", "")), format="parquet").to_table().to_pylist()
+        )
 
     first = read()
     assert [(r["rule"], dict(r["keys"]), r["as_of"]) for r in first] == [
-        ("S01", {"person": A, "programme": "最低生活保障金"}, AS_OF)]
+        ("S01", {"person": A, "programme": "最低生活保障金"}, AS_OF)
+    ]
     assert first[0]["fingerprint"] == fingerprint("S01", {"person": A, "programme": "最低生活保障金"})
     runner.main(settings, spark=spark, as_of=AS_OF, codes=["S01", "S03", "S04"])
     assert read() == first

@@ -15,10 +15,22 @@ ELDER = "高龄津贴"
 REPAIR = "农村危房改造补助"
 
 
-def pay(p: str | None, name: str, hh: str, amount: float, date: str, programme: str = DIBAO, **extra: Any) -> dict:
-    row = {"person_id": p, "name": name, "household_no": hh, "programme": programme, "amount": amount,
-           "pay_date": date, "batch": date[:7].replace("-", "") + "-00", "town": "城厢街道", "village": "园梅村",
-           "account": f"6217{(p or name)[-8:]}", "account_holder": name}
+def pay(
+    p: str | None, name: str, hh: str, amount: float, date: str, programme: str = DIBAO, **extra: Any
+) -> dict:
+    row = {
+        "person_id": p,
+        "name": name,
+        "household_no": hh,
+        "programme": programme,
+        "amount": amount,
+        "pay_date": date,
+        "batch": date[:7].replace("-", "") + "-00",
+        "town": "城厢街道",
+        "village": "园梅村",
+        "account": f"6217{(p or name)[-8:]}",
+        "account_holder": name,
+    }
     row.update(extra)
     return row
 
@@ -30,8 +42,11 @@ A, B, C, D = pid(1), pid(2), pid(3), pid(4)
 
 
 def test_s01_fires_31_days_after_death_not_at_30(spark):
-    people = [person(A, "甲", "H1", death_date="2023-03-01"), person(B, "乙", "H2", death_date="2023-03-01"),
-              person(C, "丙", "H3")]
+    people = [
+        person(A, "甲", "H1", death_date="2023-03-01"),
+        person(B, "乙", "H2", death_date="2023-03-01"),
+        person(C, "丙", "H3"),
+    ]
     payments = [
         pay(A, "甲", "H1", 500, "2023-04-01"),  # 31 days after death: fires
         pay(A, "甲", "H1", 500, "2023-05-10"),
@@ -53,8 +68,11 @@ def test_s01_fires_31_days_after_death_not_at_30(spark):
 
 
 def test_s01_grace_days_is_configuration(spark):
-    tables = make_tables(spark, person=[person(A, "甲", "H1", death_date="2023-03-01")],
-                         subsidy_payment=[pay(A, "甲", "H1", 500, "2023-03-11")])
+    tables = make_tables(
+        spark,
+        person=[person(A, "甲", "H1", death_date="2023-03-01")],
+        subsidy_payment=[pay(A, "甲", "H1", 500, "2023-03-11")],
+    )
     assert run_rule("S01", tables) == []
     assert len(run_rule("S01", tables, cfg=with_section("S01", grace_days=9))) == 1
 
@@ -71,12 +89,34 @@ def test_s02_household_member_on_in_service_payroll_that_month(spark):
         pay(D, "丁", "H3", 300, "2023-03-10", programme=ELDER),  # universal programme
     ]
     payroll = [
-        {"person_id": B, "name": "乙", "pay_month": "2023-03-01", "employer_code": "E1", "employer_name": "党湾镇人民政府",
-         "staff_category": "在编", "gross_pay": 8000, "net_pay": 7000},
-        {"person_id": C, "name": "丙", "pay_month": "2023-03-01", "employer_code": "E1", "staff_category": "离退休",
-         "gross_pay": 5000, "net_pay": 5000},
-        {"person_id": D, "name": "丁", "pay_month": "2023-03-01", "employer_code": "E1", "staff_category": "编外",
-         "gross_pay": 5000, "net_pay": 5000},
+        {
+            "person_id": B,
+            "name": "乙",
+            "pay_month": "2023-03-01",
+            "employer_code": "E1",
+            "employer_name": "党湾镇人民政府",
+            "staff_category": "在编",
+            "gross_pay": 8000,
+            "net_pay": 7000,
+        },
+        {
+            "person_id": C,
+            "name": "丙",
+            "pay_month": "2023-03-01",
+            "employer_code": "E1",
+            "staff_category": "离退休",
+            "gross_pay": 5000,
+            "net_pay": 5000,
+        },
+        {
+            "person_id": D,
+            "name": "丁",
+            "pay_month": "2023-03-01",
+            "employer_code": "E1",
+            "staff_category": "编外",
+            "gross_pay": 5000,
+            "net_pay": 5000,
+        },
     ]
     clues = run_rule("S02", make_tables(spark, person=people, subsidy_payment=payments, payroll=payroll))
     assert keys_of(clues) == [{"person": A, "programme": DIBAO}]
@@ -88,8 +128,17 @@ def test_s02_household_member_on_in_service_payroll_that_month(spark):
 def test_s02_recipient_themself_编外_counts_and_month_boundary(spark):
     people = [person(A, "甲", "H1")]
     payments = [pay(A, "甲", "H1", 800, "2023-03-31"), pay(A, "甲", "H1", 800, "2023-04-01")]
-    payroll = [{"person_id": A, "name": "甲", "pay_month": "2023-03-01", "employer_code": "E1", "staff_category": "编外",
-                "gross_pay": 3000, "net_pay": 3000}]
+    payroll = [
+        {
+            "person_id": A,
+            "name": "甲",
+            "pay_month": "2023-03-01",
+            "employer_code": "E1",
+            "staff_category": "编外",
+            "gross_pay": 3000,
+            "net_pay": 3000,
+        }
+    ]
     (clue,) = run_rule("S02", make_tables(spark, person=people, subsidy_payment=payments, payroll=payroll))
     assert clue["amount"] == 800.0 and clue["period_end"] == "2023-03-31"
 
@@ -98,14 +147,23 @@ def test_s02_recipient_themself_编外_counts_and_month_boundary(spark):
 
 
 def _cadre(p: str, name: str, start: str, end: str | None = None, town: str = "城厢街道") -> dict:
-    return {"person_id": p, "name": name, "town": town, "village": "园梅村", "post": "党组织书记",
-            "start_date": start, "end_date": end}
+    return {
+        "person_id": p,
+        "name": name,
+        "town": town,
+        "village": "园梅村",
+        "post": "党组织书记",
+        "start_date": start,
+        "end_date": end,
+    }
 
 
 def test_s03_kin_of_cadre_in_office_same_town(spark):
     cadre = [_cadre(A, "张三", "2021-01-01", "2023-06-30")]
-    kin = [{"cadre_id": A, "kin_id": B, "steps": 2, "path": "张三(党组织书记) —配偶— 李四 —兄弟姐妹— 李五"},
-           {"cadre_id": A, "kin_id": C, "steps": 3, "path": "three steps away"}]
+    kin = [
+        {"cadre_id": A, "kin_id": B, "steps": 2, "path": "张三(党组织书记) —配偶— 李四 —兄弟姐妹— 李五"},
+        {"cadre_id": A, "kin_id": C, "steps": 3, "path": "three steps away"},
+    ]
     payments = [
         pay(B, "李五", "H2", 3000, "2023-06-30", programme=REPAIR),  # last day in office: fires
         pay(B, "李五", "H2", 3000, "2023-07-01", programme=REPAIR),  # the day after: cadre out of office
@@ -126,8 +184,11 @@ def test_s03_kin_of_cadre_in_office_same_town(spark):
 def test_s03_cadre_themself_and_kinship_steps_config(spark):
     cadre = [_cadre(A, "张三", "2023-01-01")]
     kin = [{"cadre_id": A, "kin_id": C, "steps": 3, "path": "张三(党组织书记) —父母— x —父母— y —子女— 王六"}]
-    payments = [pay(A, "张三", "H1", 800, "2023-05-01"), pay(C, "王六", "H3", 800, "2023-05-01"),
-                pay(A, "张三", "H1", 800, "2022-12-31")]  # before taking office: not evidence
+    payments = [
+        pay(A, "张三", "H1", 800, "2023-05-01"),
+        pay(C, "王六", "H3", 800, "2023-05-01"),
+        pay(A, "张三", "H1", 800, "2022-12-31"),
+    ]  # before taking office: not evidence
     tables = make_tables(spark, subsidy_payment=payments, cadre=cadre, kin=kin)
     clues = run_rule("S03", tables)
     assert keys_of(clues) == [{"person": A, "cadre": A, "programme": DIBAO}]
@@ -152,7 +213,9 @@ def test_s04_two_batches_in_one_month(spark):
     clues = run_rule("S04", make_tables(spark, subsidy_payment=payments))
     assert keys_of(clues) == [{"person": A, "programme": DIBAO, "month": "2023-03"}]
     assert clues[0]["amount"] == 1600.0
-    assert clues[0]["fingerprint"] == fingerprint("S04", {"person": A, "programme": DIBAO, "month": "2023-03"})
+    assert clues[0]["fingerprint"] == fingerprint(
+        "S04", {"person": A, "programme": DIBAO, "month": "2023-03"}
+    )
 
 
 def test_s04_exactly_min_batches(spark):
@@ -161,41 +224,81 @@ def test_s04_exactly_min_batches(spark):
     (at_threshold,) = run_rule("S04", tables, cfg=with_section("S04", min_batches=3))
     assert run_rule("S04", tables, cfg=with_section("S04", min_batches=4)) == []
     # identity is rule + keys: more evidence changes the amount, never the fingerprint
-    more = make_tables(spark, subsidy_payment=[*payments, pay(A, "甲", "H1", 800, "2023-03-28", batch="202303-09")])
+    more = make_tables(
+        spark, subsidy_payment=[*payments, pay(A, "甲", "H1", 800, "2023-03-28", batch="202303-09")]
+    )
     (grown,) = run_rule("S04", more, cfg=with_section("S04", min_batches=3))
     assert grown["amount"] == at_threshold["amount"] + 800
-    assert grown["fingerprint"] == at_threshold["fingerprint"] == fingerprint(
-        "S04", {"month": "2023-03", "person": A, "programme": DIBAO})
+    assert (
+        grown["fingerprint"]
+        == at_threshold["fingerprint"]
+        == fingerprint("S04", {"month": "2023-03", "person": A, "programme": DIBAO})
+    )
 
 
 # --- S05 ---------------------------------------------------------------------------------------
 
 
 def _asset(owner: str, kind: str, reg: str, dereg: str | None = None) -> dict:
-    return {"owner_id_person": owner, "owner_name": "x", "asset_type": kind, "reg_date": reg, "dereg_date": dereg}
+    return {
+        "owner_id_person": owner,
+        "owner_name": "x",
+        "asset_type": kind,
+        "reg_date": reg,
+        "dereg_date": dereg,
+    }
 
 
 def test_s05_vehicle_business_dwellings_and_company(spark):
     E, F_, G, H = pid(5), pid(6), pid(7), pid(8)
-    people = [person(A, "甲", "H1"), person(B, "乙", "H1"), person(C, "丙", "H3"), person(D, "丁", "H4"),
-              person(E, "戊", "H5"), person(F_, "己", "H5"), person(G, "庚", "H7"), person(H, "辛", "H8")]
-    payments = [pay(p, n, h, 800, "2023-05-10") for p, n, h in
-                [(A, "甲", "H1"), (C, "丙", "H3"), (D, "丁", "H4"), (E, "戊", "H5"), (G, "庚", "H7"), (H, "辛", "H8")]]
+    people = [
+        person(A, "甲", "H1"),
+        person(B, "乙", "H1"),
+        person(C, "丙", "H3"),
+        person(D, "丁", "H4"),
+        person(E, "戊", "H5"),
+        person(F_, "己", "H5"),
+        person(G, "庚", "H7"),
+        person(H, "辛", "H8"),
+    ]
+    payments = [
+        pay(p, n, h, 800, "2023-05-10")
+        for p, n, h in [
+            (A, "甲", "H1"),
+            (C, "丙", "H3"),
+            (D, "丁", "H4"),
+            (E, "戊", "H5"),
+            (G, "庚", "H7"),
+            (H, "辛", "H8"),
+        ]
+    ]
     assets = [
         _asset(B, "车辆", "2020-01-01"),  # household member's car: A fires
         _asset(C, "住宅", "2010-01-01"),  # one dwelling: C does not fire
         _asset(D, "车辆", "2020-01-01", dereg="2023-05-10"),  # car sold on the payment date: D does not fire
         _asset(D, "商铺", "2023-05-11"),  # shop bought the day after
-        _asset(E, "住宅", "2010-01-01"), _asset(F_, "住宅", "2015-01-01"),  # one dwelling each: E does not fire
+        _asset(E, "住宅", "2010-01-01"),
+        _asset(F_, "住宅", "2015-01-01"),  # one dwelling each: E does not fire
         _asset(E, "住宅", "2020-01-01", dereg="2021-01-01"),  # sold before the payment
-        _asset(F_, "住宅", "2023-05-10"), _asset(F_, "住宅", "2001-01-01"),  # F: three on the date, E fires
+        _asset(F_, "住宅", "2023-05-10"),
+        _asset(F_, "住宅", "2001-01-01"),  # F: three on the date, E fires
     ]
-    company = [{"credit_code": "91330109MA00000001", "company_name": "某某公司", "reg_status": "存续"},
-               {"credit_code": "91330109MA00000002", "company_name": "旧公司", "reg_status": "注销"}]
-    party = [{"credit_code": "91330109MA00000001", "person_id": G, "role": "shareholder"},  # G fires
-             {"credit_code": "91330109MA00000002", "person_id": H, "role": "legal_representative"}]  # 注销: no
-    tables = make_tables(spark, person=people, subsidy_payment=payments, asset_holding=assets, company=company,
-                         company_party=party)
+    company = [
+        {"credit_code": "91330109MA00000001", "company_name": "某某公司", "reg_status": "存续"},
+        {"credit_code": "91330109MA00000002", "company_name": "旧公司", "reg_status": "注销"},
+    ]
+    party = [
+        {"credit_code": "91330109MA00000001", "person_id": G, "role": "shareholder"},  # G fires
+        {"credit_code": "91330109MA00000002", "person_id": H, "role": "legal_representative"},
+    ]  # 注销: no
+    tables = make_tables(
+        spark,
+        person=people,
+        subsidy_payment=payments,
+        asset_holding=assets,
+        company=company,
+        company_party=party,
+    )
     clues = run_rule("S05", tables)
     assert keys_of(clues) == [{"person": p, "programme": DIBAO} for p in sorted([A, E, G])]
     by_person = {c["keys"]["person"]: c for c in clues}
@@ -210,13 +313,18 @@ def test_s05_dwellings_counted_per_member_unless_configured_per_household(spark)
     tables = make_tables(spark, person=people, subsidy_payment=payments, asset_holding=assets)
     assert run_rule("S05", tables) == []
     assert keys_of(run_rule("S05", tables, cfg=with_section("S05", dwelling_scope="household"))) == [
-        {"person": A, "programme": DIBAO}]
+        {"person": A, "programme": DIBAO}
+    ]
 
 
 def test_s05_dwelling_threshold_is_configuration_and_universal_programmes_ignored(spark):
     people = [person(A, "甲", "H1"), person(B, "乙", "H2")]
     payments = [pay(A, "甲", "H1", 800, "2023-05-10"), pay(B, "乙", "H2", 300, "2023-05-10", programme=ELDER)]
-    assets = [_asset(A, "住宅", "2010-01-01"), _asset(A, "住宅", "2011-01-01"), _asset(B, "车辆", "2011-01-01")]
+    assets = [
+        _asset(A, "住宅", "2010-01-01"),
+        _asset(A, "住宅", "2011-01-01"),
+        _asset(B, "车辆", "2011-01-01"),
+    ]
     tables = make_tables(spark, person=people, subsidy_payment=payments, asset_holding=assets)
     assert keys_of(run_rule("S05", tables)) == [{"person": A, "programme": DIBAO}]
     assert run_rule("S05", tables, cfg=with_section("S05", max_dwellings=2)) == []
@@ -229,7 +337,10 @@ def test_s06_three_households_with_other_holder_fires_two_does_not(spark):
     people = [person(pid(10 + i), f"人{i}", f"H{i}") for i in range(5)]
     payments = [
         # account X: holder 赵会计 for recipients of 3 households (exactly the threshold) + holder's own payment
-        *[pay(pid(10 + i), f"人{i}", f"H{i}", 500, "2023-03-10", account="X", account_holder="赵会计") for i in range(3)],
+        *[
+            pay(pid(10 + i), f"人{i}", f"H{i}", 500, "2023-03-10", account="X", account_holder="赵会计")
+            for i in range(3)
+        ],
         pay(pid(14), "人4", "H4", 500, "2023-03-10", account="X", account_holder="人4"),
         # account Y: other holder for 2 households only; a third household pays to its own holder
         pay(pid(10), "人0", "H0", 500, "2023-03-10", account="Y", account_holder="钱某"),
@@ -248,7 +359,10 @@ def test_s06_three_households_with_other_holder_fires_two_does_not(spark):
 
 def test_s06_one_household_many_members_is_not_three_households(spark):
     people = [person(pid(10 + i), f"人{i}", "H0") for i in range(4)]
-    payments = [pay(pid(10 + i), f"人{i}", "H0", 500, "2023-03-10", account="X", account_holder="户主") for i in range(4)]
+    payments = [
+        pay(pid(10 + i), f"人{i}", "H0", 500, "2023-03-10", account="X", account_holder="户主")
+        for i in range(4)
+    ]
     assert run_rule("S06", make_tables(spark, person=people, subsidy_payment=payments)) == []
 
 
@@ -256,8 +370,12 @@ def test_s06_one_household_many_members_is_not_three_households(spark):
 
 
 def test_s07_dibao_cap_per_living_member_and_fixed_caps(spark):
-    people = [person(A, "甲", "H1"), person(B, "乙", "H1", death_date="2023-02-01"), person(C, "丙", "H1"),
-              person(D, "丁", "H4")]
+    people = [
+        person(A, "甲", "H1"),
+        person(B, "乙", "H1", death_date="2023-02-01"),
+        person(C, "丙", "H1"),
+        person(D, "丁", "H4"),
+    ]
     payments = [
         pay(A, "甲", "H1", 2500, "2023-03-10"),  # 2 living members: cap 2500 exactly, no clue
         pay(A, "甲", "H1", 2600, "2023-04-10"),  # above 2500: fires
@@ -267,8 +385,10 @@ def test_s07_dibao_cap_per_living_member_and_fixed_caps(spark):
         pay(D, "丁", "H4", 99999, "2023-04-10", programme="耕地地力保护补贴"),  # no cap
     ]
     clues = run_rule("S07", make_tables(spark, person=people, subsidy_payment=payments))
-    assert keys_of(clues) == [{"person": A, "programme": DIBAO, "month": "2023-04"},
-                              {"person": D, "programme": ELDER, "month": "2023-03"}]
+    assert keys_of(clues) == [
+        {"person": A, "programme": DIBAO, "month": "2023-04"},
+        {"person": D, "programme": ELDER, "month": "2023-03"},
+    ]
     assert clues[0]["amount"] == 2600.0
     assert "上限 2500" in clues[0]["evidence"][0]["note"]
 

@@ -10,8 +10,12 @@ from qingfeng.jobs.rules.base import RulesConfig
 from qingfeng.rulesdoc import DEFAULT_OUT, load_rules, render, render_project_page, rules_doc
 
 PROJECT = Path(__file__).resolve().parent.parent
-CODES = [f"S0{i}" for i in range(1, 8)] + [f"E0{i}" for i in range(1, 8)] + [f"A0{i}" for i in range(1, 6)] + [
-    f"P0{i}" for i in range(1, 6)]
+CODES = (
+    [f"S0{i}" for i in range(1, 8)]
+    + [f"E0{i}" for i in range(1, 8)]
+    + [f"A0{i}" for i in range(1, 6)]
+    + [f"P0{i}" for i in range(1, 6)]
+)
 
 
 def test_committed_page_is_the_generated_page() -> None:

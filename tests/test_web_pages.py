@@ -57,8 +57,15 @@ FILTERS = [
 CASES = [(u, f) for u in ("analyst1", "liaison1", "liaison2") for f in FILTERS if u == "analyst1" or not f.q]
 
 
-@pytest.mark.parametrize(("username", "f"), CASES, ids=lambda v: v if isinstance(v, str) else repr(
-    {k: x for k, x in vars(v).items() if x not in (None, 1, 50, True, "severity")}))
+@pytest.mark.parametrize(
+    ("username", "f"),
+    CASES,
+    ids=lambda v: (
+        v
+        if isinstance(v, str)
+        else repr({k: x for k, x in vars(v).items() if x not in (None, 1, 50, True, "severity")})
+    ),
+)
 def test_fast_queue_matches_the_registers_list_clues(register, username, f):
     with register() as session:
         user = session.scalar(select(User).where(User.username == username))
@@ -95,8 +102,26 @@ def test_trend_counts_agree_with_the_monthly_report(register):
 
 def test_charts_are_self_contained_svg():
     bars = bar_chart([("S01 <死亡>", 3), ("S03", 0)], title="分布")
-    assert bars.startswith("<svg") and "&lt;死亡&gt;" in bars and "http" not in bars.replace(
-        'xmlns="http://www.w3.org/2000/svg"', "")
+    assert (
+        bars.startswith("<svg")
+        and "&lt;死亡&gt;" in bars
+        and "http" not in bars.replace('xmlns="http://www.w3.org/2000/svg"', "")
+    )
     assert "暂无数据" in bar_chart([], title="空")
     line = line_chart(["2025-01", "2025-02"], {"发现": [1, 4]}, title="趋势")
     assert "<polyline" in line and "2025-02" in line and "<text" in line
+
+
+@pytest.mark.parametrize(("kind", "subject_id"), [("person", "330109198503154321"), ("village", "红星村"),
+                                                  ("company", "91330109MA2B3C4D5E"), ("person", "nobody")])
+@pytest.mark.parametrize("username", ["analyst1", "liaison1"])
+def test_fast_subject_clues_match_the_registers(register, kind, subject_id, username):
+    from qingfeng.register.queries import subject_clues as expected_clues
+    from qingfeng.web.fastqueue import subject_clues
+
+    with register() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        expected = [c.id for c in expected_clues(session, user, kind, subject_id)]
+        assert [c.id for c in subject_clues(session, user, kind, subject_id)] == expected
+        if username == "analyst1" and subject_id != "nobody":
+            assert expected

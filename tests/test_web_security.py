@@ -23,9 +23,20 @@ from qingfeng.web import create_app, permissions
 from qingfeng.web.sample import KIN_CADRE, KIN_RECIPIENT, PASSWORD, UNITS, seed
 from qingfeng.web.settings import web_settings
 
-ROLES_USERS = {"admin": "admin1", "supervisor": "super1", "analyst": "analyst1", "liaison": "liaison1",
-               "auditor": "auditor1"}
-PATH_VALUES = {"clue_id": "1", "fmt": "csv", "kind": "person", "subject_id": KIN_RECIPIENT, "path": "style.css"}
+ROLES_USERS = {
+    "admin": "admin1",
+    "supervisor": "super1",
+    "analyst": "analyst1",
+    "liaison": "liaison1",
+    "auditor": "auditor1",
+}
+PATH_VALUES = {
+    "clue_id": "1",
+    "fmt": "csv",
+    "kind": "person",
+    "subject_id": KIN_RECIPIENT,
+    "path": "style.css",
+}
 
 # The expected access table, written out independently of qingfeng.web.permissions (docs/ui.md).
 A, S, N, L, U = "admin", "supervisor", "analyst", "liaison", "auditor"
@@ -84,7 +95,9 @@ def csrf_of(client: TestClient, path: str = "/login") -> str:
 
 def login(app, username: str, password: str = PASSWORD) -> TestClient:
     client = TestClient(app, follow_redirects=False)
-    response = client.post("/login", data={"username": username, "password": password, "csrf_token": csrf_of(client)})
+    response = client.post(
+        "/login", data={"username": username, "password": password, "csrf_token": csrf_of(client)}
+    )
     assert response.status_code == 303, response.text[:500]
     return client
 
@@ -111,7 +124,9 @@ def db_count(app, model: Any, *where: Any) -> int:
 def test_every_route_is_in_the_permission_table(app):
     names = {name for name, _m, _p in api_routes(app)}
     assert names - permissions.PUBLIC_ROUTES <= set(permissions.ROUTE_ACTIONS), "route without a role rule"
-    assert set(EXPECTED) == names - permissions.PUBLIC_ROUTES, "update EXPECTED (and docs/ui.md) for new routes"
+    assert set(EXPECTED) == names - permissions.PUBLIC_ROUTES, (
+        "update EXPECTED (and docs/ui.md) for new routes"
+    )
 
 
 def test_every_route_refuses_without_a_session(app):
@@ -161,15 +176,33 @@ def test_form_post_without_csrf_token_is_refused(app):
     assert refused.status_code == 403
 
 
-INJECTIONS = ["' OR 1=1 --", "1; DROP TABLE clue", "\" OR \"\"=\"", "%' OR '%'='", "S03' UNION SELECT * FROM app_user --",
-              "1); DELETE FROM access_log; --"]
+INJECTIONS = [
+    "' OR 1=1 --",
+    "1; DROP TABLE clue",
+    '" OR ""="',
+    "%' OR '%'='",
+    "S03' UNION SELECT * FROM app_user --",
+    "1); DELETE FROM access_log; --",
+]
 
 
 @pytest.mark.parametrize("payload", INJECTIONS)
 def test_sql_injection_in_filters_and_search_returns_nothing(app, payload):
     client = login(app, "analyst1")
     clues_before = db_count(app, Clue)
-    for field in ("rule", "domain", "town", "village", "status", "severity", "colour", "as_of", "q", "sort", "page"):
+    for field in (
+        "rule",
+        "domain",
+        "town",
+        "village",
+        "status",
+        "severity",
+        "colour",
+        "as_of",
+        "q",
+        "sort",
+        "page",
+    ):
         response = client.get("/clues", params={field: payload})
         assert response.status_code == 200, (field, response.status_code)
         if field not in ("sort", "page"):  # an unknown sort or page falls back to the default listing
@@ -181,7 +214,10 @@ def test_sql_injection_in_filters_and_search_returns_nothing(app, payload):
             assert len(export.content.decode("utf-8-sig").strip().splitlines()) == 1, field  # the header only
     assert client.get("/subjects/person/" + payload.replace("/", "")).status_code == 200
     auditor = login(app, "auditor1")
-    assert auditor.get("/audit", params={"username": payload, "action": payload, "since": payload}).status_code == 200
+    assert (
+        auditor.get("/audit", params={"username": payload, "action": payload, "since": payload}).status_code
+        == 200
+    )
     tables = set(inspect(app.state.engine).get_table_names())
     assert {"clue", "app_user", "access_log", "event", "dispatch"} <= tables
     assert db_count(app, Clue) == clues_before
@@ -216,7 +252,9 @@ def test_search_is_ignored_for_roles_without_search(app):
 
 def test_logins_views_exports_and_logout_are_audited(app):
     client = TestClient(app, follow_redirects=False)
-    bad = client.post("/login", data={"username": "analyst1", "password": "wrong", "csrf_token": csrf_of(client)})
+    bad = client.post(
+        "/login", data={"username": "analyst1", "password": "wrong", "csrf_token": csrf_of(client)}
+    )
     assert bad.status_code == 401 and "用户名或密码错误" in bad.text
     assert db_count(app, AccessLog, AccessLog.action == "login_failed", AccessLog.username == "analyst1") == 1
     client = login(app, "analyst1")
@@ -262,8 +300,10 @@ def test_session_cookie_flags_and_safe_redirects(home, template_db):
     application = make_app(home, template_db, cookie_secure=True, session_secret=None)
     client = TestClient(application, base_url="https://testserver", follow_redirects=False)
     token = csrf_of(client)
-    response = client.post("/login", data={"username": "super1", "password": PASSWORD, "csrf_token": token,
-                                           "next": "//evil.example/x"})
+    response = client.post(
+        "/login",
+        data={"username": "super1", "password": PASSWORD, "csrf_token": token, "next": "//evil.example/x"},
+    )
     cookie = response.headers["set-cookie"].lower()
     assert "httponly" in cookie and "samesite=lax" in cookie and "secure" in cookie
     assert response.headers["location"] == "/"

@@ -1,8 +1,10 @@
 """Great Expectations gate: one suite per table (``expectations/<table>.json``), run on the
 accepted Spark batch through a file-backed GX context under ``<home>/gx``.
 
-Severity comes from each expectation's GX ``severity`` field: ``critical`` fails the feed's
-ingest, ``warning`` and ``info`` are reported.
+Severity is ``meta.severity`` of each expectation: ``error`` (the default) fails the feed's
+ingest, ``warning`` is reported. GX 1.24's own ``severity`` field is not used: a validation run
+silently skips every expectation whose GX severity is not ``critical`` (checked on 1.24.1), so a
+suite that sets it is refused rather than half-run.
 """
 
 from __future__ import annotations
@@ -42,9 +44,17 @@ def load_suite(settings: Settings, spec: FileSpec) -> Any:
         raise SuiteError(f"table {spec.table}: no expectation suite {path}")
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
-        return ExpectationSuite(**data)
+        suite = ExpectationSuite(**data)
     except Exception as exc:  # JSON and GX raise several kinds for a bad suite
         raise SuiteError(f"{path}: not a valid Great Expectations suite: {exc}") from None
+    for item in data.get("expectations", []):
+        if item.get("severity", "critical") != "critical":
+            raise SuiteError(
+                f"{path}: {item.get('type')}: set meta.severity (error|warning), not the GX severity field"
+            )
+        if (item.get("meta") or {}).get("severity", "error") not in ("error", "warning"):
+            raise SuiteError(f"{path}: {item.get('type')}: meta.severity must be error or warning")
+    return suite
 
 
 @cache
@@ -93,7 +103,7 @@ def validate(settings: Settings, feed: str, spec: FileSpec, accepted: DataFrame)
         message = (
             f"feed {feed}, table {spec.table}: expectation {_describe(config)} failed{_observed(item.result)}"
         )
-        if str(getattr(config.severity, "value", config.severity)) == "critical":
+        if (config.meta or {}).get("severity", "error") == "error":
             errors.append(message)
         else:
             warnings.append(message)

@@ -110,7 +110,9 @@ def detect_encoding(path: Path, declared: str) -> tuple[str, list[str]]:
     bad_fallback, _ = _first_bad_offset(path, fallback)
     if bad_fallback is None:
         return fallback, _lie_warning(declared, fallback, path)
-    _undecodable(path, f"UTF-8 or {fallback}", bad_fallback)
+    # the encoding that decodes further is the likely one: report its first bad bytes
+    best, other = (("UTF-8", bad), (fallback, bad_fallback))[:: 1 if bad >= bad_fallback else -1]
+    _undecodable(path, f"{best[0]} (nor {other[0]}: line {_line_of(path, other[1])})", best[1])
     raise AssertionError("unreachable")
 
 
@@ -231,6 +233,7 @@ def _frame_csv(path: Path, spec: FileSpec, staged: Path, rejects: Path) -> Frame
         out.warnings += header_warnings
         width = len(header)
         writer = _StageWriter(staged, spec, positions)
+        add_row, add_line = writer.rows.append, writer.lines.append  # the hot loop avoids method calls
         prev = reader.line_num
         while True:
             try:
@@ -246,7 +249,11 @@ def _frame_csv(path: Path, spec: FileSpec, staged: Path, rejects: Path) -> Frame
             line = prev + 1
             prev = reader.line_num
             if len(row) == width:
-                writer.add(row, line)
+                add_row(row)
+                add_line(line)
+                if len(writer.rows) >= BATCH_ROWS:
+                    writer.flush()
+                    add_row, add_line = writer.rows.append, writer.lines.append
             elif not row:
                 blank_lines += 1
             else:

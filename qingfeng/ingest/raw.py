@@ -73,6 +73,8 @@ def keep_raw(settings: Settings, feed: str, source: Path, sha: str, tables: list
         shutil.copyfile(source, staged)
         os.replace(staged, target)
     manifest = folder / "manifest.json"
+    if manifest.exists():  # a re-delivery of the same content: the raw zone already holds it
+        return target
     record = {
         "sha256": sha,
         "size": target.stat().st_size,
@@ -80,8 +82,6 @@ def keep_raw(settings: Settings, feed: str, source: Path, sha: str, tables: list
         "received": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "tables": tables,
     }
-    if manifest.exists():
-        record["received"] = json.loads(manifest.read_text(encoding="utf-8"))["received"]
     _write_json_atomic(manifest, record)
     return target
 

@@ -174,13 +174,18 @@ def rules_publish_task(upstream: Mapping[str, Any], context: Mapping[str, Any]) 
     spark = get_spark(settings)
     as_of = as_of_for(context)
     dag_run = context.get("dag_run")
-    events = context.get("triggering_asset_events") or {}
-    files = sorted({f for evs in events.values() for e in evs for f in (e.extra or {}).get("files", [])})
+    from qingfeng.ingest.raw import read_manifests
+
+    # The cross-match reads everything in the lake, so the run records every landed file.
+    files = [
+        {k: m.get(k) for k in ("file", "sha256", "feed", "table", "ingested_at")}
+        for m in sorted(read_manifests(settings), key=lambda m: (m.get("table") or "", m.get("file") or ""))
+    ]
     try:
         rules = stages.rules(settings, spark=spark, as_of=as_of)
         run_info = {
             "as_of": as_of,
-            "input_files": [{"name": f} for f in files],
+            "input_files": files,
             "started_at": dt.datetime.now(dt.UTC),
             "counts": {
                 "trigger": f"airflow {getattr(dag_run, 'dag_id', '?')} {getattr(dag_run, 'run_id', '?')}",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from markupsafe import Markup, escape
 
@@ -37,7 +37,7 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str, width: int = 52
 
 
 def line_chart(
-    months: Sequence[str], series: dict[str, Sequence[float]], *, title: str, width: int = 560, height: int = 240
+    months: Sequence[str], series: Mapping[str, Sequence[float]], *, title: str, width: int = 560, height: int = 240
 ) -> Markup:
     """One polyline per series over the months, with a legend and y-axis ticks."""
     left, right, top, bottom = 48, 28, 40, 28

@@ -81,7 +81,7 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "csrf": csrf_token(request),
         "flashes": flashes,
         "active": context.pop("active", None),
-        "can": lambda action: bool(current) and perm.can(current.role, action),
+        "can": lambda action: current is not None and perm.can(current.role, action),
     }
     return request.app.state.templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
 

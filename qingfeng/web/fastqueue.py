@@ -18,7 +18,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Select, and_, case, exists, func, or_, select
+from sqlalchemy import Select, and_, case, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from qingfeng.register.errors import InvalidInput
@@ -61,10 +61,10 @@ def _conditions(user: User, f: ClueFilter, today: dt.date, warn_days: int) -> li
         conds.append(Clue.id.in_(select(ClueSubject.clue_id).where(
             or_(ClueSubject.subject_id == term, ClueSubject.name.like(f"%{_like_escape(term)}%", escape="\\"))
         )))
-    if user.role == "liaison":
-        conds.append(exists().where(
-            Dispatch.clue_id == Clue.id, Dispatch.unit_id == (user.unit_id or -1), Dispatch.state != "withdrawn"
-        ))
+    if user.role == "liaison":  # uncorrelated IN: a correlated EXISTS made SQLite scan the unit's dispatches per clue
+        conds.append(Clue.id.in_(select(Dispatch.clue_id).where(
+            Dispatch.unit_id == (user.unit_id or -1), Dispatch.state != "withdrawn"
+        )))
     return conds
 
 
@@ -136,3 +136,19 @@ def export_rows(
         out.extend(QueueRow(clues[i], *deadlines.get(i, (None, None))) for i in chunk)
         session.expunge_all()  # keep memory flat on large exports
     return out
+
+
+def subject_clues(session: Session, user: User, kind: str, subject_id: str) -> list[Clue]:
+    """``register.queries.subject_clues`` with an uncorrelated ``id IN (subject's clues)``: the correlated
+    EXISTS probed clue_subject once per clue (~300 ms at 100k); this reads the subject's few rows."""
+    require(user, "view_clue")
+    stmt = (
+        select(Clue)
+        .where(Clue.id.in_(select(ClueSubject.clue_id).where(ClueSubject.kind == kind,
+                                                             ClueSubject.subject_id == subject_id)))
+        .order_by(Clue.first_seen.desc(), Clue.id)
+    )
+    if user.role == "liaison":
+        stmt = stmt.where(Clue.id.in_(select(Dispatch.clue_id).where(
+            Dispatch.unit_id == (user.unit_id or -1), Dispatch.state != "withdrawn")))
+    return list(session.scalars(stmt))

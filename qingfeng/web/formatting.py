@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -72,7 +73,7 @@ def beijing(value: dt.datetime | None) -> str:
     return aware.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
 
 
-def label(table: dict[str, str]):  # type: ignore[no-untyped-def]
+def label(table: dict[str, str]) -> Callable[[object], str]:
     return lambda value: table.get(str(value), str(value) if value is not None else "—")
 
 

@@ -42,7 +42,8 @@ class QueueParams:
     def parse(cls, params: Any, *, may_search: bool) -> QueueParams:
         """From query parameters. Malformed values are reported and match nothing (never an error page)."""
         names = {f.name for f in fields(cls)} - {"errors", "page"}
-        p = cls(**{n: str(params.get(n, "") or "").strip()[:100] for n in names})
+        text: dict[str, Any] = {n: str(params.get(n, "") or "").strip()[:100] for n in names}
+        p = cls(**text)
         try:
             p.page = max(1, min(int(params.get("page", 1) or 1), 1_000_000))
         except ValueError:

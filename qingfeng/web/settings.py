@@ -41,4 +41,4 @@ def web_settings(base: Settings | None = None, **overrides: object) -> WebSettin
     """Web settings built from project settings (so ``--home`` and env both apply)."""
     values = base.model_dump() if base is not None else {}
     values.update({k: v for k, v in overrides.items() if v is not None})
-    return WebSettings(**values)  # type: ignore[arg-type]
+    return WebSettings(**values)

@@ -6,9 +6,10 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 
 from qingfeng.register.errors import RegisterError
-from qingfeng.register.queries import combined_risk, subject_clues
+from qingfeng.register.queries import combined_risk
 from qingfeng.web import accounts
 from qingfeng.web.deps import orm_user, render
+from qingfeng.web.fastqueue import subject_clues
 from qingfeng.web.formatting import SUBJECT_KIND_LABELS
 from qingfeng.web.masking import Masker
 from qingfeng.web.rows import subject_line
