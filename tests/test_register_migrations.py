@@ -11,6 +11,7 @@ from test_register_support import *  # noqa: F403
 from qingfeng.register.db import current_revision, make_engine, upgrade
 from qingfeng.register.models import Base
 
+HEAD = "0002"
 TABLES = {
     "clue",
     "clue_subject",
@@ -22,6 +23,7 @@ TABLES = {
     "app_user",
     "access_log",
     "pipeline_run",
+    "subject_risk",
     "alembic_version",
 }
 
@@ -32,14 +34,14 @@ def test_upgrade_from_empty_creates_every_table_and_matches_models(empty_registe
         assert not inspect(eng).get_table_names()
         upgrade(empty_register_url)
         assert set(inspect(eng).get_table_names()) == TABLES
-        assert current_revision(eng) == "0001"
+        assert current_revision(eng) == HEAD
         with eng.connect() as conn:
             diff = compare_metadata(
                 MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata
             )
         assert diff == [], f"models and migrations differ: {diff}"
         upgrade(empty_register_url)  # a second upgrade is a no-op
-        assert current_revision(eng) == "0001"
+        assert current_revision(eng) == HEAD
     finally:
         eng.dispose()
 
@@ -59,7 +61,34 @@ def test_db_upgrade_command_creates_the_default_sqlite_register(tmp_path) -> Non
 
     result = CliRunner().invoke(main, ["db", "upgrade", "--home", str(tmp_path)])
     assert result.exit_code == 0, result.output
-    assert "0001" in result.output
+    assert HEAD in result.output
     eng = make_engine(f"sqlite:///{tmp_path / 'register.db'}")
     assert "clue" in inspect(eng).get_table_names()
     eng.dispose()
+
+
+def test_0002_upgrades_a_populated_0001_register_and_downgrades(empty_register_url: str) -> None:
+    """0002 only adds indexes and a table: a register with data at 0001 upgrades, and 0002 reverts cleanly."""
+    from sqlalchemy import text
+
+    from qingfeng.register.db import alembic_config
+
+    upgrade(empty_register_url, "0001")
+    eng = make_engine(empty_register_url)
+    try:
+        with eng.begin() as conn:
+            conn.execute(text("INSERT INTO unit (name) VALUES ('区民政局派驻纪检组')"))
+        assert "subject_risk" not in inspect(eng).get_table_names()
+        upgrade(empty_register_url)
+        assert current_revision(eng) == HEAD
+        names = {ix["name"] for ix in inspect(eng).get_indexes("clue")}
+        assert {"ix_clue_amount", "ix_clue_risk_score"} <= names
+        with eng.connect() as conn:
+            assert conn.execute(text("SELECT name FROM unit")).scalar_one() == "区民政局派驻纪检组"
+        from alembic import command
+
+        command.downgrade(alembic_config(empty_register_url), "0001")
+        assert current_revision(eng) == "0001"
+        assert "subject_risk" not in inspect(eng).get_table_names()
+    finally:
+        eng.dispose()

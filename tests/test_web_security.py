@@ -348,3 +348,30 @@ def test_kinship_svg_from_the_relation_table_or_the_stored_path(app):
     masked_page = login(app, "liaison1").get("/clues/1").text
     assert 'data-source="relation"' in masked_page and KIN_CADRE not in masked_page
     assert 'id="path-steps"' not in client.get("/clues/2").text  # S01: no path, no graph
+
+
+def test_admin_manages_accounts_but_sees_masked_ids(app):
+    """Least privilege (docs/register.md): an administrator does not need resident IDs."""
+    admin = login(app, "admin1")
+    masked = KIN_RECIPIENT[:6] + "********" + KIN_RECIPIENT[-4:]
+    detail = admin.get("/clues/1").text
+    assert KIN_RECIPIENT not in detail and KIN_CADRE not in detail and masked in detail
+    exported = admin.get("/clues/export.csv").content.decode("utf-8-sig")
+    assert KIN_RECIPIENT not in exported and masked in exported
+    assert KIN_RECIPIENT in login(app, "super1").get("/clues/1").text
+
+
+def test_subject_page_shows_the_stored_risk_score_and_explanation(app):
+    from qingfeng.register.models import SubjectRisk
+
+    with app.state.sessions() as session:
+        stored = session.scalar(
+            select(SubjectRisk).where(SubjectRisk.kind == "person", SubjectRisk.subject_id == KIN_RECIPIENT)
+        )
+        best = session.scalar(select(func.max(Clue.risk_score)))
+    assert stored is not None and 0 < stored.score < 100
+    page = login(app, "analyst1").get(f"/subjects/person/{KIN_RECIPIENT}").text
+    assert f'<dd id="combined-risk">{stored.score:.1f}</dd>' in page
+    assert "综合风险分" in page and stored.rules[0] in page
+    queue = login(app, "analyst1").get("/clues", params={"sort": "risk"}).text
+    assert f"{best:.1f}" in queue[: queue.index('href="/clues/', queue.index("<tbody")) + 400]

@@ -113,15 +113,14 @@ def clues_list(rule: str | None, status: str | None, town: str | None, sort: str
     from rich.table import Table
     from sqlalchemy import func, select
 
-    from qingfeng.register.models import Clue
-    from qingfeng.register.queries import ClueFilter, filtered_query
+    from qingfeng.register.queries import ClueFilter, filtered_ids, rows_for_ids, sort_order
     from qingfeng.register.service import describe
 
     with _session(settings) as session, _domain_errors():
-        stmt = filtered_query(ClueFilter(rule=rule, status=status, town=town), dt.date.today())
-        key = {"severity": Clue.severity, "amount": Clue.amount, "risk": Clue.risk_score,
-               "first_seen": Clue.first_seen, "id": Clue.id}[sort]
-        rows = session.execute(stmt.order_by(key.desc().nulls_last(), Clue.id).limit(limit)).all()
+        today = dt.date.today()
+        stmt = filtered_ids(ClueFilter(rule=rule, status=status, town=town), today)
+        ids = list(session.scalars(stmt.order_by(*sort_order(sort)).limit(limit)))
+        rows = [(r.clue, r.deadline, r.colour) for r in rows_for_ids(session, ids, today)]
         total = session.scalar(select(func.count()).select_from(stmt.subquery()))
         table = Table(title=f"线索 {len(rows)} / {total}")
         for col in ("id", "rule", "status", "severity", "amount", "town", "subjects", "last_seen", "colour"):

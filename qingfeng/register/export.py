@@ -13,8 +13,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from qingfeng.register.errors import InvalidInput
-from qingfeng.register.lifecycle import allowed, mask_id
+from qingfeng.register.lifecycle import allowed
 from qingfeng.register.models import Clue, User
+from qingfeng.register.safe_output import mask_key, mask_subject_id, mask_text, safe_cell
 from qingfeng.register.service import describe, require
 from qingfeng.register.users import audit
 
@@ -29,15 +30,17 @@ def export_records(clues: list[Clue], *, mask: bool = False) -> Iterator[dict[st
     for clue in clues:
         d = describe(clue)
         if mask:
-            d["subjects"] = [{**s, "id": mask_id(s.get("id")) if s.get("kind") == "person" else s.get("id")}
-                             for s in d["subjects"]]
-            d["keys"] = {k: mask_id(v) if k in ("person", "cadre") else v for k, v in d["keys"].items()}
+            d["subjects"] = [{**s, "id": mask_subject_id(s.get("kind"), s.get("id"))} for s in d["subjects"]]
+            d["keys"] = {k: mask_key(k, v) for k, v in d["keys"].items()}
+            d["path"] = mask_text(d["path"]) or None
+            d["evidence"] = [{**e, "note": mask_text(e.get("note")) or None} for e in d["evidence"]]
         yield {"id": d["id"], **{k: d[k] for k in EXPORT_FIELDS},
                **{k: d[k] for k in FLAT_COLUMNS if k not in EXPORT_FIELDS and k != "id"}}
 
 
 def _cell(value: Any) -> Any:
-    return json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value
+    """JSON in cells for keys, subjects and evidence; never a live formula (a name like "=HYPERLINK(...)")."""
+    return safe_cell(json.dumps(value, ensure_ascii=False) if isinstance(value, dict | list) else value)
 
 
 def write_export(records: list[dict[str, Any]], fmt: str, out: IO[bytes]) -> None:

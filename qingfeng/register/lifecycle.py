@@ -31,7 +31,8 @@ ROLE_TITLES = {"admin": "系统管理员", "supervisor": "监督室主任", "ana
 PERMISSIONS: dict[str, frozenset[str]] = {
     "view_clue": frozenset({"admin", "supervisor", "analyst", "liaison"}),
     "search": frozenset({"admin", "supervisor", "analyst"}),
-    "see_ids": frozenset({"admin", "supervisor", "analyst"}),
+    # least privilege: an administrator manages users and units and does not need resident IDs
+    "see_ids": frozenset({"supervisor", "analyst"}),
     "export": frozenset({"admin", "supervisor", "analyst"}),
     "comment": frozenset({"admin", "supervisor", "analyst", "liaison"}),
     "assign": frozenset({"admin", "supervisor", "analyst"}),

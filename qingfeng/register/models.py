@@ -74,7 +74,7 @@ class Clue(Base):
     keys: Mapped[dict[str, Any]] = mapped_column(JSON)
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
     subjects: Mapped[list[Any]] = mapped_column(JSON)
-    amount: Mapped[Decimal | None] = mapped_column(Money)
+    amount: Mapped[Decimal | None] = mapped_column(Money, index=True)
     period_start: Mapped[dt.date | None] = mapped_column(Date)
     period_end: Mapped[dt.date | None] = mapped_column(Date)
     severity: Mapped[str] = mapped_column(String(10), index=True)
@@ -82,7 +82,7 @@ class Clue(Base):
     path: Mapped[str | None] = mapped_column(Text)
     town: Mapped[str | None] = mapped_column(String(100), index=True)
     village: Mapped[str | None] = mapped_column(String(100), index=True)
-    risk_score: Mapped[float | None]
+    risk_score: Mapped[float | None] = mapped_column(index=True)  # highest stored SubjectRisk of its subjects
     first_seen: Mapped[dt.date] = mapped_column(Date, index=True)
     last_seen: Mapped[dt.date] = mapped_column(Date)
     as_of: Mapped[dt.date] = mapped_column(Date, index=True)
@@ -139,6 +139,7 @@ class Event(Base):
     """The clue timeline: status changes, comments, assignments, dispatches, publishing."""
 
     __tablename__ = "event"
+    __table_args__ = (Index("ix_event_to_status_at", "to_status", "at"),)  # closings (销号) per month
     id: Mapped[int] = mapped_column(primary_key=True)
     clue_id: Mapped[int] = mapped_column(ForeignKey("clue.id", ondelete="CASCADE"), index=True)
     kind: Mapped[str] = mapped_column(String(20), index=True)
@@ -155,14 +156,16 @@ class Dispatch(Base):
     """A supervision task sent to a unit (派件) with a deadline."""
 
     __tablename__ = "dispatch"
+    # the escalation colour: each clue's earliest open deadline, read from the index alone
+    __table_args__ = (Index("ix_dispatch_state_clue_id_deadline", "state", "clue_id", "deadline"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     clue_id: Mapped[int] = mapped_column(ForeignKey("clue.id", ondelete="CASCADE"), index=True)
     unit_id: Mapped[int] = mapped_column(ForeignKey("unit.id"), index=True)
-    deadline: Mapped[dt.date] = mapped_column(Date)
+    deadline: Mapped[dt.date] = mapped_column(Date, index=True)
     state: Mapped[str] = mapped_column(String(20), default="sent")
     note: Mapped[str | None] = mapped_column(Text)
     sent_by: Mapped[str] = mapped_column(String(100))
-    sent_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
     answered_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
 
     clue: Mapped[Clue] = relationship(back_populates="dispatches")
@@ -185,6 +188,22 @@ class Rectification(Base):
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
     clue: Mapped[Clue] = relationship(back_populates="rectifications")
+
+
+class SubjectRisk(Base):
+    """A subject's risk profile (``qingfeng.jobs.risk``) over the register's active clues, as of a publish."""
+
+    __tablename__ = "subject_risk"
+    __table_args__ = (Index("ix_subject_risk_kind_subject_id", "kind", "subject_id", unique=True),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    subject_id: Mapped[str] = mapped_column(String(100))
+    name: Mapped[str | None] = mapped_column(String(200))
+    score: Mapped[float] = mapped_column(index=True)  # 0–100
+    clue_count: Mapped[int] = mapped_column(Integer)
+    rules: Mapped[list[Any]] = mapped_column(JSON)
+    explanation: Mapped[str] = mapped_column(Text)
+    as_of: Mapped[dt.date] = mapped_column(Date)
 
 
 class AccessLog(Base):

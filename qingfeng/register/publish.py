@@ -8,14 +8,17 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from decimal import Decimal
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from qingfeng.jobs.risk import RiskWeights
 from qingfeng.register.errors import InvalidInput
 from qingfeng.register.lifecycle import FOUND, TERMINAL
 from qingfeng.register.models import Clue, ClueSubject, Event, Evidence, PipelineRun, utcnow
+from qingfeng.register.risk import refresh_subject_risk
 
 if TYPE_CHECKING:
     from qingfeng.settings import Settings
@@ -108,7 +111,6 @@ def normalise(raw: dict[str, Any]) -> dict[str, Any]:
         "path": raw.get("path"),
         "town": raw.get("town"),
         "village": village,
-        "risk_score": raw.get("risk_score"),
         "as_of": _date(raw.get("as_of")),
     }
 
@@ -131,8 +133,6 @@ def _apply_facts(clue: Clue, c: dict[str, Any], as_of: dt.date) -> None:
     for name in ("rule_name", "domain", "keys", "subjects", "amount", "period_start", "period_end", "severity",
                  "evidence", "path", "town", "village"):
         setattr(clue, name, c[name])
-    if c["risk_score"] is not None:
-        clue.risk_score = c["risk_score"]
     clue.subject_links = [
         ClueSubject(kind=s["kind"] or "", subject_id=s["id"] or "", name=s["name"]) for s in c["subjects"] if s["id"]
     ]
@@ -170,7 +170,8 @@ def rules_that_ran(run: RunInfo) -> list[str] | None:
     return list(per_rule) if isinstance(per_rule, dict) else None
 
 
-def _publish(session: Session, clues: Iterable[dict[str, Any]], run: RunInfo) -> PublishSummary:
+def _publish(session: Session, clues: Iterable[dict[str, Any]], run: RunInfo,
+             risk_weights: RiskWeights | None = None) -> PublishSummary:
     started = _naive_utc(run.started_at) or utcnow()
     run_as_of = _date(run.as_of)
     if run_as_of is None:
@@ -227,26 +228,40 @@ def _publish(session: Session, clues: Iterable[dict[str, Any]], run: RunInfo) ->
         per_rule[clue.rule]["not_detected"] += 1
 
     summary = {r: dict(v) for r, v in sorted(per_rule.items())}
+    session.flush()
+    risk = refresh_subject_risk(session, run_as_of, weights=risk_weights)
     pr = PipelineRun(as_of=run_as_of, started_at=started, finished_at=utcnow(),
                      input_files=_jsonable(list(run.input_files or [])),
-                     counts=_jsonable({**(run.counts or {}), "publish": summary}), status="published")
+                     counts=_jsonable({**(run.counts or {}), "publish": summary, "risk": risk}), status="published")
     session.add(pr)
     session.flush()
     return PublishSummary(run_id=pr.id, per_rule=summary)
 
 
-def publish(target: Session | Engine, clues: Iterable[dict[str, Any]], run: RunInfo) -> PublishSummary:
-    """Upsert clues on their fingerprint in ONE transaction; see docs/register.md for the rules."""
+def publish(target: Session | Engine, clues: Iterable[dict[str, Any]], run: RunInfo, *,
+            risk_weights: RiskWeights | None = None) -> PublishSummary:
+    """Upsert clues on their fingerprint in ONE transaction, then recompute the stored subject risk over
+    all active clues (same transaction); see docs/register.md for the rules."""
     if isinstance(target, Engine):
         with Session(target, expire_on_commit=False) as session, session.begin():
-            return _publish(session, clues, run)
+            return _publish(session, clues, run, risk_weights)
     try:
-        summary = _publish(target, clues, run)
+        summary = _publish(target, clues, run, risk_weights)
         target.commit()
         return summary
     except BaseException:
         target.rollback()
         raise
+
+
+def configured_weights(settings: Settings) -> RiskWeights:
+    """The ``risk:`` section of the rules configuration, defaults without one (or without the file)."""
+    path = getattr(settings, "rules_config", None)
+    if path is None or not Path(path).exists():
+        return RiskWeights()
+    from qingfeng.jobs.rules.base import RulesConfig
+
+    return RiskWeights.from_config(RulesConfig.load(Path(path)))
 
 
 def read_lake_clues(settings: Settings) -> list[dict[str, Any]]:
@@ -283,7 +298,7 @@ def publish_from_lake(settings: Settings, *, spark: Any = None, run_info: RunInf
     clues = read_lake_clues(settings)
     engine = make_engine(settings.resolved_register_url)
     try:
-        summary = publish(engine, clues, run)
+        summary = publish(engine, clues, run, risk_weights=configured_weights(settings))
     finally:
         engine.dispose()
     return {"clues_read": len(clues), **summary.as_dict()}

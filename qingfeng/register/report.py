@@ -7,7 +7,7 @@ from collections import defaultdict
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import distinct, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from qingfeng.register.errors import InvalidInput
@@ -35,59 +35,107 @@ def _start(d: dt.date) -> dt.datetime:
     return dt.datetime.combine(d, dt.time())
 
 
+UNKNOWN_TOWN = "（未知乡镇）"
+TREND_FIGURES = ("found", "dispatched", "rectified", "closed")
+
+
+def _grouped(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
+    """Rows of ``stmt`` (already joined to clue) grouped by the clue's rule and town."""
+    return list(session.execute(stmt.group_by(Clue.rule, Clue.town)))
+
+
 def monthly_report(session: Session, month: str) -> dict[str, Any]:
-    """{'month', 'by_rule': {rule: figures}, 'by_town': {town: figures}, 'total': figures, 'rule_names': {...}}."""
+    """{'month', 'by_rule': {rule: figures}, 'by_town': {town: figures}, 'total': figures, 'rule_names': {...}}.
+
+    One GROUP BY (rule, town) per figure in SQL (each clue counted once where the definition says so);
+    only the few (rule, town) cells are rolled up in Python."""
     start, end = month_bounds(month)
     s, e = _start(start), _start(end)
-    facts: dict[int, tuple[str, str]] = {}
+    dims = (Clue.rule, Clue.town, func.max(Clue.rule_name))
+    cells: dict[tuple[str, str], dict[str, Any]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
     names: dict[str, str] = {}
-    figures: dict[int, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
 
-    def clue_ids(stmt: Any) -> set[int]:
-        return set(session.scalars(stmt))
+    def add(rows: list[tuple[Any, ...]], *figures: str) -> None:
+        for rule, town, rule_name, *values in rows:
+            names[rule] = names.get(rule) or rule_name or rule
+            cell = cells[(rule, town or UNKNOWN_TOWN)]
+            for figure, value in zip(figures, values, strict=True):
+                cell[figure] += Decimal(value or 0) if figure == "recovered" else int(value or 0)
 
-    for cid in clue_ids(select(Clue.id).where(Clue.first_seen >= start, Clue.first_seen < end)):
-        figures[cid]["found"] = 1
-    for cid in clue_ids(select(Dispatch.clue_id).where(Dispatch.sent_at >= s, Dispatch.sent_at < e)):
-        figures[cid]["dispatched"] = 1
-    for cid in clue_ids(select(Event.clue_id).where(Event.kind == "status_change", Event.to_status == CLOSED,
-                                                     Event.at >= s, Event.at < e)):
-        figures[cid]["closed"] = 1
-    for r in session.scalars(select(Rectification).where(Rectification.recorded_at >= s, Rectification.recorded_at < e)):
-        f = figures[r.clue_id]
-        f["rectified"] = 1
-        f["recovered"] += Decimal(r.recovered_amount or 0)
-        f["sanctioned"] += r.sanction_count
-        f["org_handled"] += r.org_handling_count
-    overdue = select(Dispatch.clue_id, Dispatch.id).where(
-        Dispatch.state != "withdrawn",
-        Dispatch.sent_at < e,
-        Dispatch.deadline < end,
+    add(_grouped(session, select(*dims, func.count()).where(Clue.first_seen >= start, Clue.first_seen < end)),
+        "found")
+    add(_grouped(session, select(*dims, func.count(distinct(Dispatch.clue_id))).join(Dispatch.clue)
+                 .where(Dispatch.sent_at >= s, Dispatch.sent_at < e)), "dispatched")
+    add(_grouped(session, select(*dims, func.count(distinct(Rectification.clue_id)),
+                                 func.sum(Rectification.recovered_amount), func.sum(Rectification.sanction_count),
+                                 func.sum(Rectification.org_handling_count)).join(Rectification.clue)
+                 .where(Rectification.recorded_at >= s, Rectification.recorded_at < e)),
+        "rectified", "recovered", "sanctioned", "org_handled")
+    add(_grouped(session, select(*dims, func.count(distinct(Event.clue_id))).join(Event.clue)
+                 .where(Event.to_status == CLOSED, Event.kind == "status_change", Event.at >= s, Event.at < e)),
+        "closed")
+    add(_grouped(session, select(*dims, func.count()).join(Dispatch.clue).where(
+        Dispatch.state != "withdrawn", Dispatch.sent_at < e, Dispatch.deadline < end,
         or_(Dispatch.answered_at.is_(None), Dispatch.answered_at >= e),
-    )
-    for cid, _did in session.execute(overdue):
-        figures[cid]["overdue"] += 1
-    if figures:
-        for cid, rule, rule_name, town in session.execute(
-            select(Clue.id, Clue.rule, Clue.rule_name, Clue.town).where(Clue.id.in_(list(figures)))
-        ):
-            facts[cid] = (rule, town or "（未知乡镇）")
-            names[rule] = rule_name or rule
+    )), "overdue")
 
     def rollup(index: int) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
-        for cid, f in figures.items():
-            row = out[facts[cid][index]]
+        for key, f in cells.items():
+            row = out[key[index]]
             for k in FIGURES:
                 row[k] += f[k]
         return {k: _finish(v) for k, v in sorted(out.items())}
 
     total = dict.fromkeys(FIGURES, 0)
-    for f in figures.values():
+    for f in cells.values():
         for k in FIGURES:
             total[k] += f[k]
     return {"month": month, "by_rule": rollup(0), "by_town": rollup(1), "total": _finish(total),
             "rule_names": dict(sorted(names.items()))}
+
+
+def _month_key(session: Session, column: Any) -> Any:
+    """'YYYY-MM' of a date or timestamp column, in the backend's own SQL."""
+    if session.get_bind().dialect.name == "sqlite":
+        return func.strftime(literal_column("'%Y-%m'"), column)
+    return func.to_char(column, literal_column("'YYYY-MM'"))  # a literal: GROUP BY must repeat it exactly
+
+
+def monthly_trend(session: Session, months: list[str]) -> dict[str, list[int]]:
+    """The found, dispatched, rectified and closed totals of ``months`` (same definitions as
+    ``monthly_report``), as one GROUP BY month per figure over the whole span, for the dashboard chart."""
+    if not months:
+        return {k: [] for k in TREND_FIGURES}
+    first, _ = month_bounds(min(months))
+    _, last = month_bounds(max(months))
+    s, e = _start(first), _start(last)
+
+    def per_month(column: Any, counted: Any, *where: Any) -> dict[str, int]:
+        key = _month_key(session, column)
+        return {m: int(n) for m, n in session.execute(select(key, counted).where(*where).group_by(key))}
+
+    series = {
+        "found": per_month(Clue.first_seen, func.count(), Clue.first_seen >= first, Clue.first_seen < last),
+        "dispatched": per_month(Dispatch.sent_at, func.count(distinct(Dispatch.clue_id)),
+                                Dispatch.sent_at >= s, Dispatch.sent_at < e),
+        "rectified": per_month(Rectification.recorded_at, func.count(distinct(Rectification.clue_id)),
+                               Rectification.recorded_at >= s, Rectification.recorded_at < e),
+        "closed": per_month(Event.at, func.count(distinct(Event.clue_id)), Event.to_status == CLOSED,
+                            Event.kind == "status_change", Event.at >= s, Event.at < e),
+    }
+    return {k: [series[k].get(m, 0) for m in months] for k in TREND_FIGURES}
+
+
+def months_back(month: str, count: int) -> list[str]:
+    """``count`` months ending with ``month``, oldest first."""
+    start, _ = month_bounds(month)
+    y, m = start.year, start.month
+    out = []
+    for _ in range(count):
+        out.append(f"{y:04d}-{m:02d}")
+        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
+    return out[::-1]
 
 
 def _finish(row: dict[str, Any]) -> dict[str, Any]:

@@ -12,7 +12,6 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
-from sqlalchemy import Engine, event
 from starlette.exceptions import HTTPException
 from starlette.middleware.sessions import SessionMiddleware
 
@@ -56,7 +55,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         dependencies=[Depends(authorize), Depends(csrf_protect)],
     )
     engine = make_engine(cfg.resolved_register_url)
-    _concurrent_sqlite(engine)
     app.state.settings = cfg
     app.state.engine = engine
     app.state.sessions = session_factory(engine)
@@ -77,20 +75,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for module in (auth, queue, clues, subjects, reports, audit):
         app.include_router(module.router)
     return app
-
-
-def _concurrent_sqlite(engine: Engine) -> None:
-    """A web server reads and writes at once: on SQLite use WAL (a long report read no longer blocks a
-    login's audit row) and wait up to 15 s for a lock instead of failing with "database is locked"."""
-    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
-        return
-
-    @event.listens_for(engine, "connect")
-    def _pragmas(dbapi_conn: Any, _record: Any) -> None:
-        cur = dbapi_conn.cursor()
-        cur.execute("PRAGMA journal_mode=WAL")
-        cur.execute("PRAGMA busy_timeout=15000")
-        cur.close()
 
 
 def _wants_html(request: Request) -> bool:

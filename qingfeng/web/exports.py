@@ -9,13 +9,7 @@ from typing import Any
 
 from openpyxl import Workbook
 
-_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-
-
-def _cell(value: Any) -> Any:
-    if isinstance(value, str) and value.startswith(_FORMULA_START):
-        return "'" + value  # shown as text, never evaluated
-    return value
+from qingfeng.register.safe_output import safe_cell as _cell
 
 
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:

@@ -1,19 +1,11 @@
-"""Masking of resident IDs for roles not allowed to see them (the register decides who may)."""
+"""Masking of resident IDs for one viewer (the register decides who may see them, and how to mask)."""
 
 from __future__ import annotations
 
-import re
-
 from qingfeng.register.lifecycle import mask_id
+from qingfeng.register.safe_output import mask_subject_id, mask_text
 
-_ID18 = re.compile(r"(?<![0-9A-Za-z])(\d{6})\d{8}(\d{3}[\dXx])(?![0-9A-Za-z])")
-
-
-def mask_text(value: str | None) -> str:
-    """Mask every 18-character resident ID inside free text (paths, notes, key values)."""
-    if not value:
-        return ""
-    return _ID18.sub(lambda m: m.group(1) + "*" * 8 + m.group(2), str(value))
+__all__ = ["Masker", "mask_text"]
 
 
 class Masker:
@@ -30,4 +22,4 @@ class Masker:
 
     def subject_id(self, kind: str, value: str | None) -> str:
         """Persons (and accounts, which are personal bank data) are masked; companies, projects are not."""
-        return self.id(value) if kind in ("person", "account") else str(value or "")
+        return str(value or "") if self.full else str(mask_subject_id(kind, value) or "")

@@ -10,10 +10,9 @@ from fastapi.responses import Response
 
 from qingfeng.register import users
 from qingfeng.register.errors import RegisterError
-from qingfeng.register.queries import Page
+from qingfeng.register.queries import Page, list_clues, queue_rows
 from qingfeng.web import accounts, exports
 from qingfeng.web.deps import client_ip, orm_user, render
-from qingfeng.web.fastqueue import export_rows, queue_page
 from qingfeng.web.masking import Masker
 from qingfeng.web.queries import SORTS, QueueParams, filter_options
 from qingfeng.web.rows import EXPORT_COLUMNS, export_row, subject_line
@@ -33,7 +32,7 @@ def queue(request: Request) -> Response:
         if params.valid:
             try:
                 cfg = request.app.state.settings
-                page = queue_page(session, actor, params.to_filter(cfg.page_size), warn_days=cfg.warn_days,
+                page = list_clues(session, actor, params.to_filter(cfg.page_size), warn_days=cfg.warn_days,
                                   ip=client_ip(request))
             except RegisterError as exc:
                 errors.append(exc.message)
@@ -63,7 +62,7 @@ def queue_export(request: Request, fmt: Literal["csv", "xlsx"]) -> Response:
                 users.audit(session, actor, "search", target="clue", detail=params.q[:200], ip=client_ip(request))
                 session.commit()
             try:
-                rows = export_rows(session, actor, params.to_filter(500), limit=EXPORT_LIMIT,
+                rows = queue_rows(session, actor, params.to_filter(500), limit=EXPORT_LIMIT,
                                    warn_days=request.app.state.settings.warn_days)
             except RegisterError as exc:
                 raise HTTPException(403, exc.message) from exc

@@ -11,12 +11,20 @@ from sqlalchemy.orm import Session
 
 from qingfeng.register.errors import RegisterError
 from qingfeng.register.models import Clue
-from qingfeng.register.report import FIGURE_TITLES, FIGURES, month_bounds, monthly_report, report_rows
+from qingfeng.register.report import (
+    FIGURE_TITLES,
+    FIGURES,
+    TREND_FIGURES,
+    month_bounds,
+    monthly_report,
+    monthly_trend,
+    months_back,
+    report_rows,
+)
 from qingfeng.web import accounts, exports
 from qingfeng.web.charts import bar_chart, line_chart
 from qingfeng.web.deps import render
 from qingfeng.web.queries import open_distribution
-from qingfeng.web.trend import TREND_FIGURES, trend
 
 router = APIRouter()
 TREND_MONTHS = 12
@@ -24,16 +32,6 @@ TREND_MONTHS = 12
 
 def _this_month() -> str:
     return dt.date.today().strftime("%Y-%m")
-
-
-def _months_back(month: str, count: int) -> list[str]:
-    start, _ = month_bounds(month)
-    y, m = start.year, start.month
-    out = []
-    for _ in range(count):
-        out.append(f"{y:04d}-{m:02d}")
-        y, m = (y, m - 1) if m > 1 else (y - 1, 12)
-    return out[::-1]
 
 
 def _month_param(request: Request) -> str:
@@ -46,9 +44,9 @@ def _month_param(request: Request) -> str:
 
 
 def _trend(session: Session, month: str) -> tuple[list[str], dict[str, list[float]]]:
-    months = _months_back(month, TREND_MONTHS)
-    series = trend(session, months)
-    return months, {FIGURE_TITLES[k]: series[k] for k in TREND_FIGURES}
+    months = months_back(month, TREND_MONTHS)
+    series = monthly_trend(session, months)
+    return months, {FIGURE_TITLES[k]: [float(v) for v in series[k]] for k in TREND_FIGURES}
 
 
 def _charts(session: Session, report: dict[str, Any], month: str) -> dict[str, Any]:
