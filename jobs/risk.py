@@ -113,20 +113,23 @@ def risk_profiles(
             by_subject[(kind, sid)].append(clue)
             if subj.get("name"):
                 names[(kind, sid)][subj["name"]] += 1
+    points = {id(c): weights.clue_points(c) for cs in by_subject.values() for c in cs}  # once per clue
     profiles = [
-        _profile(kind, sid, _common(names[(kind, sid)]), subject_clues, weights)
+        _profile(kind, sid, _common(names[(kind, sid)]), subject_clues, weights, points)
         for (kind, sid), subject_clues in by_subject.items()
     ]
     return sorted(profiles, key=lambda p: (-p.score, -p.clue_count, p.kind, p.id))
 
 
-def _profile(kind: str, sid: str, name: str | None, clues: list[Mapping[str, Any]], weights: RiskWeights) -> RiskProfile:
+def _profile(kind: str, sid: str, name: str | None, clues: list[Mapping[str, Any]], weights: RiskWeights,
+             points_of: Mapping[int, float] | None = None) -> RiskProfile:
     per_rule: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for clue in clues:
         per_rule[str(clue["rule"])].append(clue)
     contributions = []
     for code, rule_clues in per_rule.items():
-        ranked = sorted((weights.clue_points(c) for c in rule_clues), reverse=True)
+        ranked = sorted((points_of[id(c)] if points_of else weights.clue_points(c) for c in rule_clues),
+                        reverse=True)
         points = sum(p * weights.repeat_decay**k for k, p in enumerate(ranked))
         severities = [str(c.get("severity")) for c in rule_clues]
         worst = min(severities, key=lambda s: ["high", "medium", "low"].index(s) if s in SEVERITY_LABELS else 3)
@@ -174,4 +177,6 @@ def _float(value: Any) -> float | None:
 def _common(counter: Counter[str]) -> str | None:
     if not counter:
         return None
+    if len(counter) == 1:
+        return next(iter(counter))
     return sorted(counter.items(), key=lambda kv: (-kv[1], kv[0]))[0][0]

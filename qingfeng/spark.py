@@ -19,7 +19,7 @@ _session: SparkSession | None = None
 
 def get_spark(settings: Settings) -> SparkSession:
     global _session
-    if _session is not None and _session._jsc is not None:  # noqa: SLF001 - stopped sessions have no _jsc
+    if _session is not None and _session._jsc is not None:
         return _session
     from pyspark.sql import SparkSession
 

@@ -67,6 +67,37 @@ SCHEMAS: dict[str, tuple[str, str]] = {  # table -> (feed, DDL)
         "cadre_id string, kin_id string, steps int, path string, path_ids array<string>, "
         "path_relationships array<string>",
     ),
+    "company_registration": (
+        "company",
+        "credit_code string, credit_code_raw string, credit_code_status string, company_name string, "
+        "legal_rep_name string, legal_rep_id string, legal_rep_id_raw string, legal_rep_id_status string, "
+        f"established_date date, reg_status string, address string, {PROVENANCE}, legal_rep_id_person string, "
+        "legal_rep_id_method string, legal_rep_id_score double",
+    ),
+    "project": (
+        "engineering",
+        "project_no string, project_name string, town string, village string, category string, approval_date date, "
+        "tender_method string, award_date date, sign_date date, start_date date, acceptance_date date, "
+        "control_price decimal(18,2), contract_amount decimal(18,2), winner_name string, winner_credit_code string, "
+        f"winner_credit_code_raw string, winner_credit_code_status string, bidder_count int, {PROVENANCE}",
+    ),
+    "project_payment": (
+        "engineering",
+        f"project_no string, pay_date date, amount decimal(18,2), payee_name string, payee_account string, {PROVENANCE}",
+    ),
+    "lease_contract": (
+        "collective_asset",
+        "contract_no string, town string, village string, asset_name string, asset_type string, area double, "
+        "area_unit string, lessee_name string, lessee_id string, lessee_id_raw string, lessee_id_status string, "
+        "trade_method string, platform_no string, start_date date, end_date date, annual_rent decimal(18,2), "
+        f"prev_contract_no string, {PROVENANCE}, lessee_id_person string, lessee_id_method string, "
+        "lessee_id_score double",
+    ),
+    "rent_receivable": (
+        "collective_asset",
+        f"contract_no string, due_date date, due_amount decimal(18,2), paid_date date, paid_amount decimal(18,2), "
+        f"{PROVENANCE}",
+    ),
 }
 
 

@@ -208,3 +208,40 @@ def test_login_is_audited_and_passwords_are_argon2(session):
 
 def test_mask_id():
     assert mask_id("330109198001011234") == "330109********1234"
+
+
+def test_export_masks_ids_for_roles_without_id_access_and_blocks_formulas(engine, session, people):
+    import csv
+    import io
+    import json
+
+    from openpyxl import load_workbook
+
+    from qingfeng.register.export import export_clues
+
+    person, cadre = "330109198001011234", "330109196001015678"
+    clue = make_clue("S03", person, "张三", town='=HYPERLINK("http://evil.example","点我")')
+    clue["keys"]["cadre"] = cadre
+    clue["path"] = f"王某({cadre}) —配偶— 张三({person})"
+    clue["evidence"][0]["note"] = f"身份证 {person} 领取"
+    publish(engine, [clue], RunInfo(as_of=AS_OF))
+
+    def export(user, fmt: str) -> bytes:
+        out = io.BytesIO()
+        assert export_clues(session, user, fmt, out) == 1
+        return out.getvalue()
+
+    masked = export(people["admin"], "jsonl").decode()  # admin: least privilege, no full IDs
+    assert person not in masked and cadre not in masked
+    record = json.loads(masked)
+    assert record["keys"]["person"] == "330109********1234" and record["keys"]["cadre"] == "330109********5678"
+    assert record["subjects"][0]["id"] == "330109********1234" and record["subjects"][1]["id"] == "东村"
+    assert "330109********5678" in record["path"] and "330109********1234" in record["evidence"][0]["note"]
+    full = export(people["analyst"], "jsonl").decode()
+    assert person in full and cadre in full
+
+    rows = list(csv.DictReader(io.StringIO(export(people["admin"], "csv").decode("utf-8-sig"))))
+    assert rows[0]["town"].startswith("'=HYPERLINK") and person not in json.dumps(rows, ensure_ascii=False)
+    sheet = load_workbook(io.BytesIO(export(people["analyst"], "xlsx"))).active
+    header = [c.value for c in sheet[1]]
+    assert sheet.cell(2, header.index("town") + 1).value.startswith("'=")

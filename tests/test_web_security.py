@@ -52,7 +52,7 @@ EXPECTED: dict[str, set[str]] = {
     "clue_dispatch": {A, S, N},
     "clue_rectify": {A, S, N, L},
     "clue_close": {A, S},
-    "subject": {A, S, N},
+    "subject": {S, N},
     "dashboard": {A, S, N},
     "report": {A, S, N},
     "report_xlsx": {A, S, N},

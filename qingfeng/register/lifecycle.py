@@ -30,8 +30,9 @@ ROLE_TITLES = {"admin": "系统管理员", "supervisor": "监督室主任", "ana
 # Actions the service checks. A liaison's actions are further limited to clues dispatched to their unit.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "view_clue": frozenset({"admin", "supervisor", "analyst", "liaison"}),
-    "search": frozenset({"admin", "supervisor", "analyst"}),
-    # least privilege: an administrator manages users and units and does not need resident IDs
+    # least privilege: an administrator manages users and units; it needs neither resident IDs nor a search
+    # by name or ID across all clues (which would also reveal IDs through subject-page links)
+    "search": frozenset({"supervisor", "analyst"}),
     "see_ids": frozenset({"supervisor", "analyst"}),
     "export": frozenset({"admin", "supervisor", "analyst"}),
     "comment": frozenset({"admin", "supervisor", "analyst", "liaison"}),

@@ -93,6 +93,8 @@ class Clue(Base):
     version: Mapped[int] = mapped_column(Integer)
 
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+    # open clues per rule and town (dashboard) read from the index alone
+    __table_args__ = (Index("ix_clue_status_rule_town", "status", "rule", "town"),)
 
     assignee: Mapped[User | None] = relationship()
     subject_links: Mapped[list[ClueSubject]] = relationship(

@@ -13,7 +13,7 @@ import datetime as dt
 from collections import defaultdict
 from typing import Any
 
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from qingfeng.jobs.risk import SUBJECT_KINDS, RiskWeights, risk_profiles
@@ -23,53 +23,60 @@ from qingfeng.register.models import Clue, ClueSubject, SubjectRisk
 BATCH = 5000
 
 
-def active_clues() -> Any:
-    return select(Clue.id).where(Clue.status.in_(OPEN_STATUSES), Clue.detection_state == "active")
-
-
 def _clue_dicts(session: Session) -> list[dict[str, Any]]:
-    """Active clues as ``jobs.risk`` wants them (rule, rule_name, severity, amount, subjects), in two reads."""
-    clues: dict[int, dict[str, Any]] = {
-        cid: {"rule": rule, "rule_name": name, "severity": severity, "amount": amount, "subjects": []}
-        for cid, rule, name, severity, amount in session.execute(
-            select(Clue.id, Clue.rule, Clue.rule_name, Clue.severity, Clue.amount)
-            .where(Clue.id.in_(active_clues())).order_by(Clue.id)
-        )
-    }
-    links = session.execute(
-        select(ClueSubject.clue_id, ClueSubject.kind, ClueSubject.subject_id, ClueSubject.name)
-        .where(ClueSubject.kind.in_(SUBJECT_KINDS), ClueSubject.clue_id.in_(active_clues()))
-        .order_by(ClueSubject.clue_id, ClueSubject.id)
+    """Active clues as ``jobs.risk`` wants them (rule, rule_name, severity, amount, subjects): one join."""
+    conn = session.connection()
+    clue, link = Clue.__table__.c, ClueSubject.__table__.c
+    clues: dict[int, dict[str, Any]] = {}
+    rows = conn.execute(
+        select(clue.id, clue.rule, clue.rule_name, clue.severity, clue.amount, link.kind, link.subject_id, link.name)
+        .join_from(Clue.__table__, ClueSubject.__table__, link.clue_id == clue.id)
+        .where(clue.status.in_(OPEN_STATUSES), clue.detection_state == "active", link.kind.in_(SUBJECT_KINDS))
+        .order_by(clue.id, link.id)
     )
-    for cid, kind, sid, name in links:
-        if cid in clues:
-            clues[cid]["subjects"].append({"kind": kind, "id": sid, "name": name})
+    for cid, rule, rule_name, severity, amount, kind, sid, name in rows:
+        found = clues.get(cid)
+        if found is None:
+            found = clues[cid] = {"rule": rule, "rule_name": rule_name, "severity": severity, "amount": amount,
+                                  "subjects": []}
+        found["subjects"].append({"kind": kind, "id": sid, "name": name})
     return list(clues.values())
+
+
+def _rescore_clues(session: Session) -> int:
+    """clue.risk_score := the highest stored score of its subjects; writes only the clues that change."""
+    conn = session.connection()
+    clue, link, risk = Clue.__table__.c, ClueSubject.__table__.c, SubjectRisk.__table__.c
+    best = dict(conn.execute(
+        select(link.clue_id, func.max(risk.score))
+        .join_from(ClueSubject.__table__, SubjectRisk.__table__,
+                   (risk.kind == link.kind) & (risk.subject_id == link.subject_id))
+        .group_by(link.clue_id)
+    ).all())
+    changes = [{"cid": cid, "score": best.get(cid)}
+               for cid, current in conn.execute(select(clue.id, clue.risk_score)) if best.get(cid) != current]
+    if changes:  # a plain column write: not an analyst's edit, so the optimistic-lock version is untouched
+        conn.execute(update(Clue.__table__).where(clue.id == bindparam("cid")).values(risk_score=bindparam("score")),
+                     changes)
+    return len(changes)
 
 
 def refresh_subject_risk(session: Session, as_of: dt.date, *, weights: RiskWeights | None = None) -> dict[str, int]:
     """Recompute and store every subject's risk and every clue's ``risk_score`` (no commit)."""
+    session.flush()
     profiles = risk_profiles(_clue_dicts(session), weights=weights)
-    session.execute(delete(SubjectRisk))
+    conn = session.connection()
+    conn.execute(delete(SubjectRisk.__table__))
     rows = [
         {"kind": p.kind, "subject_id": p.id, "name": p.name, "score": p.score, "clue_count": p.clue_count,
          "rules": list(p.rules), "explanation": p.explanation, "as_of": as_of}
         for p in profiles
     ]
     for start in range(0, len(rows), BATCH):
-        session.execute(insert(SubjectRisk), rows[start:start + BATCH])
-    best = (
-        select(func.max(SubjectRisk.score))
-        .join(ClueSubject, (ClueSubject.kind == SubjectRisk.kind) & (ClueSubject.subject_id == SubjectRisk.subject_id))
-        .where(ClueSubject.clue_id == Clue.id)
-        .scalar_subquery()
-    )
-    changed = session.execute(
-        update(Clue).where(Clue.risk_score.is_distinct_from(best)).values(risk_score=best)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    session.expire_all()  # loaded clues now hold stale risk scores
+        conn.execute(insert(SubjectRisk.__table__), rows[start:start + BATCH])
+    changed = _rescore_clues(session)
+    session.expire_all()  # loaded clues may now hold stale risk scores
     by_kind: dict[str, int] = defaultdict(int)
     for p in profiles:
         by_kind[p.kind] += 1
-    return {"subjects": len(rows), **dict(by_kind), "clues_rescored": int(changed or 0)}
+    return {"subjects": len(rows), **dict(by_kind), "clues_rescored": changed}

@@ -127,6 +127,8 @@ def _time(client: Any, path: str, runs: int) -> tuple[float, float, float, int]:
 def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float, float, int]]:
     from fastapi.testclient import TestClient
 
+    from qingfeng.register.db import make_engine, session_factory, upgrade
+    from qingfeng.register.risk import refresh_subject_risk
     from qingfeng.web import create_app
     from qingfeng.web.sample import PASSWORD, seed
     from qingfeng.web.settings import web_settings
@@ -134,12 +136,21 @@ def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float,
     cfg = web_settings(home=home)
     if (home / "register.db").exists():
         print(f"re-using the register in {home} (delete it to re-seed)", flush=True)
+        upgrade(cfg.resolved_register_url)  # an older benchmark register gets the new indexes and tables
     else:
         t0 = time.perf_counter()
         engine = seed(cfg.resolved_register_url)
         counts = bulk_seed(engine, n)
         engine.dispose()
         print(f"seeded {counts} in {time.perf_counter() - t0:.1f}s at {cfg.resolved_register_url}", flush=True)
+    engine = make_engine(cfg.resolved_register_url)
+    with session_factory(engine)() as session:  # what every publish does after its upsert
+        t0, c0 = time.perf_counter(), time.process_time()
+        risk = refresh_subject_risk(session, dt.date.today())
+        session.commit()
+        print(f"subject risk refresh: {risk} in {(time.perf_counter() - t0) * 1000:.0f} ms wall, "
+              f"{(time.process_time() - c0) * 1000:.0f} ms CPU", flush=True)
+    engine.dispose()
     app = create_app(cfg)
     results = []
 
@@ -170,16 +181,18 @@ def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float,
         ("subject (village, ~550 clues)", f"/subjects/village/{TOWNS[3][:2]}3村"),
         ("dashboard", f"/dashboard?month={month}"),
         ("monthly report", f"/reports/monthly?month={month}"),
+        ("monthly report .xlsx", f"/reports/monthly.xlsx?month={month}"),
     ]
     pages.append(("queue as liaison", "/clues"))
     print(f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} CPUs", flush=True)
-    print(f"{'page':34} {'wall ms':>8} {'cpu ms':>8} {'max ms':>8}  status", flush=True)
+    print(f"| {'page':34} | {'wall ms':>8} | {'CPU ms':>8} | {'max ms':>8} | status |", flush=True)
+    print(f"| {'-' * 34} | {'-' * 7}: | {'-' * 7}: | {'-' * 7}: | ------ |", flush=True)
     for label, path in pages:
         client = liaison if "liaison" in label else analyst
         results.append((label, path, *_time(client, path, runs)))
         _, _, wall, cpu, worst, status = results[-1]
-        flag = "" if min(wall, cpu) < 300 else "  > 300 ms"
-        print(f"{label:34} {wall:8.1f} {cpu:8.1f} {worst:8.1f}  {status}{flag}", flush=True)
+        flag = "" if min(wall, cpu) < 300 else " (> 300 ms)"
+        print(f"| {label:34} | {wall:8.1f} | {cpu:8.1f} | {worst:8.1f} | {status}{flag} |", flush=True)
     app.state.engine.dispose()
     return results
 

@@ -1,8 +1,8 @@
-"""Query-string parsing for the clue queue, and the few read-only aggregates the dashboard needs.
+"""Query-string parsing for the clue queue, and the choices of its filter selects.
 
 The queue itself, clue detail, subject pages, audit log and monthly report come from
-``qingfeng.register.queries`` / ``qingfeng.register.report``; this module only turns request
-parameters into the register's ``ClueFilter`` (bound parameters, never SQL text).
+``qingfeng.register.queries`` / ``qingfeng.register.report``; this module turns request parameters
+into the register's ``ClueFilter`` (bound parameters, never SQL text) and lists the filter choices.
 """
 
 from __future__ import annotations
@@ -12,10 +12,10 @@ from dataclasses import dataclass, field, fields
 from typing import Any
 from urllib.parse import urlencode
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qingfeng.register.lifecycle import OPEN_STATUSES, SEVERITY_RANK, STATUSES
+from qingfeng.register.lifecycle import SEVERITY_RANK, STATUSES
 from qingfeng.register.models import Clue, PipelineRun
 from qingfeng.register.queries import COLOURS, ClueFilter
 
@@ -104,14 +104,3 @@ def filter_options(session: Session) -> dict[str, list[str]]:
         "severity": list(SEVERITIES),
         "colour": list(COLOURS),
     }
-
-
-def open_distribution(session: Session, column: Any) -> list[tuple[str, float]]:
-    """Open clues (发现…整改) counted per value of ``column`` (rule or town), largest first."""
-    stmt = (
-        select(column, func.count())
-        .where(Clue.status.in_(OPEN_STATUSES))
-        .group_by(column)
-        .order_by(func.count().desc())
-    )
-    return [(str(k or "（未知）"), float(n)) for k, n in session.execute(stmt)]

@@ -46,7 +46,7 @@ def sample_clues(as_of: dt.date) -> list[dict[str, Any]]:
                  "note": f"户主 王建国({KIN_CADRE}) 配偶 李秀英"},
             ],
             "path": "王建国(村书记) —配偶— 李秀英 —兄弟姐妹— 李秀兰",
-            "severity": "high", "town": "城关镇", "village": "红星村", "risk_score": 0.86, "as_of": as_of,
+            "severity": "high", "town": "城关镇", "village": "红星村", "as_of": as_of,
         },
         {
             "rule": "S01", "rule_name": "死亡人员仍在领取补助",
@@ -57,7 +57,7 @@ def sample_clues(as_of: dt.date) -> list[dict[str, Any]]:
                 {"feed": "death", "table": "death_record", "file": "死亡人员信息.csv", "line": 55, "note": "死亡日期 2024-06-30"},
                 {"feed": "subsidy", "table": "subsidy_payment", "file": pay, "line": 77, "note": "2024-08 高龄津贴 500 元"},
             ],
-            "path": None, "severity": "high", "town": "城关镇", "village": "红星村", "risk_score": 0.9, "as_of": as_of,
+            "path": None, "severity": "high", "town": "城关镇", "village": "红星村", "as_of": as_of,
         },
         {
             "rule": "E04", "rule_name": "干部及亲属关联企业承揽",
@@ -69,7 +69,7 @@ def sample_clues(as_of: dt.date) -> list[dict[str, Any]]:
             "amount": "486000.00", "period_start": "2025-03-01", "period_end": "2025-03-01",
             "evidence": [{"feed": "project", "table": "project", "file": "村级工程项目.csv", "line": 31, "note": "中标单位 杭州青石建设有限公司"}],
             "path": "张卫东(村主任) —股东— 杭州青石建设有限公司",
-            "severity": "medium", "town": "临江街道", "village": "青石村", "risk_score": 0.55, "as_of": as_of,
+            "severity": "medium", "town": "临江街道", "village": "青石村", "as_of": as_of,
         },
         {
             "rule": "A03", "rule_name": "超期限发包",
@@ -77,7 +77,7 @@ def sample_clues(as_of: dt.date) -> list[dict[str, Any]]:
             "subjects": [{"kind": "contract", "id": "ZL-2019-008", "name": "鱼塘承包合同"}],
             "amount": "120000.00", "period_start": "2019-01-01", "period_end": "2049-12-31",
             "evidence": [{"feed": "lease", "table": "lease_contract", "file": "集体资产合同.csv", "line": 9, "note": "期限 30 年"}],
-            "path": None, "severity": "low", "town": "临江街道", "village": "青石村", "risk_score": 0.3, "as_of": as_of,
+            "path": None, "severity": "low", "town": "临江街道", "village": "青石村", "as_of": as_of,
         },
     ]
 

@@ -10,7 +10,6 @@ from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
 from qingfeng.register.errors import RegisterError
-from qingfeng.register.models import Clue
 from qingfeng.register.report import (
     FIGURE_TITLES,
     FIGURES,
@@ -19,12 +18,12 @@ from qingfeng.register.report import (
     monthly_report,
     monthly_trend,
     months_back,
+    open_clue_counts,
     report_rows,
 )
 from qingfeng.web import accounts, exports
 from qingfeng.web.charts import bar_chart, line_chart
 from qingfeng.web.deps import render
-from qingfeng.web.queries import open_distribution
 
 router = APIRouter()
 TREND_MONTHS = 12
@@ -66,14 +65,14 @@ def dashboard(request: Request) -> Response:
     with request.app.state.sessions() as session:
         report = monthly_report(session, month)
         charts = _charts(session, report, month)
-        open_by_rule = open_distribution(session, Clue.rule)
-        open_by_town = open_distribution(session, Clue.town)
+        open_counts = open_clue_counts(session)
     accounts.audit(request, "view", target="dashboard", detail=month)
     return render(
         request, "dashboard.html", title="工作台", active="dashboard", month=month, report=report, charts=charts,
         figures=FIGURES, titles=FIGURE_TITLES,
-        open_rule=bar_chart(open_by_rule[:20], title="在办线索:按规则"),
-        open_town=bar_chart(open_by_town[:20], title="在办线索:按乡镇", color="#b22222"),
+        open_rule=bar_chart([(k, float(n)) for k, n in open_counts["by_rule"][:20]], title="在办线索:按规则"),
+        open_town=bar_chart([(k, float(n)) for k, n in open_counts["by_town"][:20]], title="在办线索:按乡镇",
+                            color="#b22222"),
     )
 
 

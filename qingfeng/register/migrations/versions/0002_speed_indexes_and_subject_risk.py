@@ -18,6 +18,7 @@ depends_on: str | Sequence[str] | None = None
 INDEXES = (
     ("ix_clue_amount", "clue", ["amount"]),
     ("ix_clue_risk_score", "clue", ["risk_score"]),
+    ("ix_clue_status_rule_town", "clue", ["status", "rule", "town"]),
     ("ix_dispatch_sent_at", "dispatch", ["sent_at"]),
     ("ix_dispatch_deadline", "dispatch", ["deadline"]),
     ("ix_dispatch_state_clue_id_deadline", "dispatch", ["state", "clue_id", "deadline"]),
