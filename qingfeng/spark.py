@@ -7,6 +7,7 @@ jobs to a standalone cluster (the driver stays in this process: client mode).
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -15,6 +16,7 @@ if TYPE_CHECKING:
     from qingfeng.settings import Settings
 
 _session: SparkSession | None = None
+LOG4J_CONFIG = Path(__file__).parent / "conf" / "log4j2.properties"
 
 
 def get_spark(settings: Settings) -> SparkSession:
@@ -23,7 +25,10 @@ def get_spark(settings: Settings) -> SparkSession:
         return _session
     from pyspark.sql import SparkSession
 
-    os.environ.setdefault("PYSPARK_PYTHON", os.environ.get("PYSPARK_PYTHON", _python()))
+    os.environ.setdefault("PYSPARK_PYTHON", _python())
+    if settings.spark_master.startswith("local"):
+        os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+    quiet_logs = f"-Dlog4j2.configurationFile=file:{LOG4J_CONFIG}"
     builder = (
         SparkSession.builder.appName("qingfeng")
         .master(settings.spark_master)
@@ -34,6 +39,7 @@ def get_spark(settings: Settings) -> SparkSession:
         .config("spark.ui.enabled", "false")
         .config("spark.ui.showConsoleProgress", "false")
         .config("spark.driver.memory", settings.spark_driver_memory)
+        .config("spark.driver.extraJavaOptions", quiet_logs)
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         # file_id partitions are hex; an all-digit one must not turn into a number
         .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")

@@ -15,15 +15,16 @@ import pytest
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
-HOUSEHOLDS = 200
+HOUSEHOLDS = 150
 SEEDS = (11, 12, 13)
 
 
 def _run_district(tmp_path: Path, seed: int, spark) -> tuple:
-    from qingfeng import evaluate
-    from qingfeng.ingest import ingest_dir
     from qingfeng.jobs import kinship, resolve
     from qingfeng.jobs.rules import runner
+
+    from qingfeng import evaluate
+    from qingfeng.ingest import ingest_dir
     from qingfeng.settings import get_settings
     from qingfeng.synth.generate import synthesize
 
@@ -47,8 +48,9 @@ def _run_district(tmp_path: Path, seed: int, spark) -> tuple:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_generated_district_recall_and_precision(tmp_path: Path, spark, seed: int) -> None:
-    from qingfeng import evaluate
     from qingfeng.jobs.rules.base import REGISTRY
+
+    from qingfeng import evaluate
 
     result, truth = _run_district(tmp_path, seed, spark)
     planted_rules = {rule for rule, _ in truth.clues}

@@ -92,3 +92,23 @@ def test_0002_upgrades_a_populated_0001_register_and_downgrades(empty_register_u
         assert "subject_risk" not in inspect(eng).get_table_names()
     finally:
         eng.dispose()
+
+
+def test_sqlite_engine_uses_wal_and_waits_for_locks(tmp_path) -> None:
+    """A web server reads and writes at once: WAL lets a long report read run beside a login's audit write."""
+    from sqlalchemy import text
+
+    from qingfeng.register.db import BUSY_TIMEOUT_MS
+
+    eng = make_engine(f"sqlite:///{tmp_path / 'register.db'}")
+    try:
+        with eng.connect() as conn:
+            assert conn.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+            assert conn.execute(text("PRAGMA busy_timeout")).scalar() == BUSY_TIMEOUT_MS
+            assert conn.execute(text("PRAGMA foreign_keys")).scalar() == 1
+    finally:
+        eng.dispose()
+    memory = make_engine("sqlite://")
+    with memory.connect() as conn:  # nothing to share in memory: no WAL there
+        assert conn.execute(text("PRAGMA journal_mode")).scalar() == "memory"
+    memory.dispose()

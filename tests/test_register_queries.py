@@ -17,6 +17,7 @@ from qingfeng.register.queries import (
     ClueFilter,
     audit_log,
     clue_detail,
+    clue_events,
     escalation_colour,
     list_clues,
     subject_clues,
@@ -193,6 +194,12 @@ def test_detail_subject_page_and_audit_log(session, people, loaded):
     )
     with pytest.raises(PermissionDenied):
         audit_log(session, people["analyst"])
+    events = clue_events(session, people["auditor"])
+    assert len(events) == 6 and events[0].id > events[-1].id  # 3 x (status change, dispatch), newest first
+    assert [e.id for e in clue_events(session, people["auditor"], per_page=2, page=2)] == [e.id for e in events[2:4]]
+    assert {e.clue_id for e in clue_events(session, people["auditor"], clue_id=loaded["李四"])} == {loaded["李四"]}
+    with pytest.raises(PermissionDenied):
+        clue_events(session, people["analyst"])
 
 
 def test_login_is_audited_and_passwords_are_argon2(session):

@@ -15,7 +15,7 @@ from test_register_support import make_clue
 from qingfeng.cli import main
 from qingfeng.register.models import AccessLog, Clue, User
 from qingfeng.register.publish import RunInfo, publish
-from qingfeng.register.report import monthly_report
+from qingfeng.register.report import monthly_report, monthly_trend, months_back, open_clue_counts
 from qingfeng.register.service import ClueService
 
 MZ, ZJ = "区民政局派驻纪检组", "区住建局派驻纪检组"
@@ -113,6 +113,23 @@ def test_monthly_report_matches_hand_computed_figures(session, history):
     march = monthly_report(session, "2026-03")
     assert march["total"] == fig(found=1, overdue=1)  # B found; E overdue since 03-01
     assert monthly_report(session, "2025-12")["total"] == fig()
+
+
+def test_monthly_trend_matches_the_hand_computed_months(session, history):
+    """The dashboard trend (one GROUP BY month per figure, strftime / to_char per backend)."""
+    months = months_back("2026-05", 5)
+    assert months == ["2026-01", "2026-02", "2026-03", "2026-04", "2026-05"]
+    assert monthly_trend(session, months) == {
+        "found": [0, 1, 1, 2, 1],  # E; B; A, C; D
+        "dispatched": [0, 1, 0, 3, 1],
+        "rectified": [0, 0, 0, 1, 1],
+        "closed": [0, 0, 0, 1, 0],
+    }
+
+
+def test_open_clue_counts(session, history):
+    counts = open_clue_counts(session)  # B is closed; A, C, D, E open
+    assert counts == {"by_rule": [("S01", 2), ("E01", 1), ("S07", 1)], "by_town": [("城关镇", 3), ("南山镇", 1)]}
 
 
 def _cli(monkeypatch, register_url, tmp_path, *args, input=None):

@@ -155,15 +155,26 @@ def a02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     实收日期 is on or before the as-of date, and short-paid means 实收金额 < 应收金额. A receivable
     paid late but in full before the as-of date is settled and does not fire. One clue per
     contract: amount is the total outstanding; period is the first to the last overdue due date.
+
+    A receivable is one (合同编号, 应收日期). Its rows are taken from the latest-named file that
+    lists it (a re-delivered or updated export supersedes the earlier one), and within that file
+    several rows are instalments: their 实收金额 (paid by the as-of date) add up against the
+    应收金额.
     """
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
     days = int(config.section("A02").get("overdue_days", 60))
-    recv = with_provenance(latest_rows(tables["rent_receivable"], ["contract_no", "due_date"]), "rr")
+    key = ["contract_no", "due_date"]
+    rows = with_provenance(tables["rent_receivable"].where(F.col("contract_no").isNotNull()), "rr")
+    rows = rows.withColumn("_newest", F.max("rr_file").over(Window.partitionBy(*key)))
+    rows = rows.where(F.col("rr_file").eqNullSafe(F.col("_newest")))
     paid = F.when(F.col("paid_date").isNotNull() & (F.col("paid_date") <= F.lit(as_of)),
                   F.coalesce(F.col("paid_amount"), F.lit(Decimal(0)))).otherwise(F.lit(Decimal(0)))
+    receivable = Window.partitionBy(*key)
     overdue = (
-        recv.withColumn("_paid", paid.cast("decimal(18,2)"))
+        rows.withColumn("_paid", F.sum(paid).over(receivable).cast("decimal(18,2)"))
+        .withColumn("due_amount", F.max("due_amount").over(receivable))
         .withColumn("_owed", (F.col("due_amount") - F.col("_paid")).cast("decimal(18,2)"))
         .where((F.datediff(F.lit(as_of), F.col("due_date")) > days) & (F.col("_owed") > 0))
     )
@@ -174,7 +185,7 @@ def a02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         F.datediff(F.lit(as_of), F.col("due_date")).cast("string"), F.lit(" 天"),
     )
     evidence = collect_evidence(overdue, ["contract_no"], evidence_of("rr", "rent_receivable", note), F.col("due_date"))
-    totals = overdue.groupBy("contract_no").agg(
+    totals = overdue.dropDuplicates(key).groupBy("contract_no").agg(
         F.sum("_owed").alias("_owed"), F.min("due_date").alias("_first"), F.max("due_date").alias("_last")
     )
     lease = contracts(tables, dt.date.max).drop("lc_feed", "lc_file", "lc_line")

@@ -70,11 +70,25 @@ def projects(tables: Tables, as_of: dt.date) -> DataFrame:
     )
 
 
+PAYMENT_FIELDS = ("project_no", "pay_date", "amount", "payee_name", "payee_account")
+
+
 def payments(tables: Tables, as_of: dt.date) -> DataFrame:
+    """Payments dated on or before the as-of date, each counted once across deliveries.
+
+    Payment exports overlap (a half-year file and then the full year): the same payment (project,
+    date, amount, payee, account) found in two files is one payment. Within one file identical
+    lines are separate payments, so a payment occurs as often as in the file holding it most often.
+    """
+    from pyspark.sql import Window
     from pyspark.sql import functions as F
 
-    paid = tables["project_payment"].where(F.col("pay_date") <= F.lit(as_of))
-    return with_provenance(paid, "pay").select(
+    paid = with_provenance(tables["project_payment"].where(F.col("pay_date") <= F.lit(as_of)), "pay")
+    nth = Window.partitionBy(*PAYMENT_FIELDS, "pay_file").orderBy("pay_line")
+    paid = paid.withColumn("_nth", F.row_number().over(nth))
+    latest = Window.partitionBy(*PAYMENT_FIELDS, "_nth").orderBy(F.col("pay_file").desc_nulls_last())
+    paid = paid.withColumn("_copy", F.row_number().over(latest)).where(F.col("_copy") == 1)
+    return paid.select(
         "project_no", "pay_date", "amount", "payee_name", "payee_account", "pay_feed", "pay_file", "pay_line"
     )
 

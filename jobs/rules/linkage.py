@@ -15,6 +15,7 @@ if TYPE_CHECKING:
 
 ROLE_LABELS = {"legal_representative": "法定代表人", "shareholder": "股东"}
 PROVENANCE = ("_feed", "_file", "_line")
+BRACKETS = r"[()（）\[\]【】〔〕［］]"
 
 
 def with_provenance(df: DataFrame, prefix: str) -> DataFrame:
@@ -62,12 +63,13 @@ def evidence_of(prefix: str, table: str, note: Column | str | None) -> Column:
 
 def company_key(col: Column) -> Column:
     """Matching key of a company name: normalised (full-width, traditional, spaces), legal form
-    (有限公司/有限责任公司/股份有限公司/…) removed, and bracket characters dropped, so
-    ``杭州某某（萧山）有限公司`` and ``杭州某某(萧山)有限责任公司`` are one company."""
+    (有限公司/有限责任公司/股份有限公司/…) removed, and bracket characters dropped (before the legal
+    form is removed), so ``杭州某某（萧山）有限公司``, ``杭州某某(萧山)有限责任公司`` and
+    ``杭州某某萧山（有限公司）`` are one company."""
     from pyspark.sql import functions as F
     from qingfeng.jobs.resolve.normalize import company_name_key
 
-    key = F.regexp_replace(company_name_key(col), r"[()\[\]【】〔〕]", "")
+    key = F.regexp_replace(company_name_key(F.regexp_replace(col, BRACKETS, "")), BRACKETS, "")
     return F.when(key == "", None).otherwise(key)
 
 

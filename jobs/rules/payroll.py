@@ -2,7 +2,9 @@
 
 Both wage tables are first brought to one line shape (``wage_lines``). Person rules consider only
 lines resolved to a person; the project and account rules (P03, P05) count every line, a worker
-being identified by resident ID, else by raw ID and name.
+being identified by resident ID, else by raw ID and name. The as-of date is the data cut-off:
+lines of a month after the as-of month, and deaths after the as-of date, are not known. Lines
+without a month are not judged.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import datetime as dt
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
+from qingfeng.jobs.resolve.normalize import normalize_name
 from qingfeng.jobs.rules.base import (
     RulesConfig,
     Tables,
@@ -27,12 +30,19 @@ PAYROLL = "payroll"
 SITE = "site_wage"
 
 
-def payroll_lines(tables: Tables) -> DataFrame:
-    p = tables[PAYROLL]
+def _known(df: DataFrame, month: str, as_of: dt.date) -> DataFrame:
+    return df.where(F.col(month) <= F.trunc(F.lit(as_of), "month"))
+
+
+def payroll_lines(tables: Tables, as_of: dt.date) -> DataFrame:
+    """Payroll lines; an employer is its 单位代码, or its normalised 单位名称 when the code is blank."""
+    p = _known(tables[PAYROLL], "pay_month", as_of)
     note = F.concat_ws(" ", F.col("name"), F.col("employer_name"), F.col("staff_category"), month_key(F.col("pay_month")),
                        F.concat(F.lit("实发 "), F.col("net_pay").cast("string")))
     return p.select(
-        "person_id", "name", F.col("pay_month").alias("month"), F.col("employer_code").alias("payer"),
+        "person_id", "name", F.col("pay_month").alias("month"),
+        F.coalesce(F.trim(F.col("employer_code")), F.concat(F.lit("name:"), normalize_name(F.col("employer_name"))))
+        .alias("payer"),
         "staff_category", F.lit(None).cast("string").alias("account"),
         F.col("gross_pay").alias("gross"), F.coalesce(F.col("net_pay"), F.col("gross_pay")).alias("paid"),
         F.lit(PAYROLL).alias("source"), evidence_row(PAYROLL, note).alias("_ev"),
@@ -40,8 +50,8 @@ def payroll_lines(tables: Tables) -> DataFrame:
     )
 
 
-def site_lines(tables: Tables) -> DataFrame:
-    s = tables[SITE]
+def site_lines(tables: Tables, as_of: dt.date) -> DataFrame:
+    s = _known(tables[SITE], "wage_month", as_of)
     note = F.concat_ws(" ", F.col("name"), F.col("project_no"), F.col("contractor_name"), month_key(F.col("wage_month")),
                        F.concat(F.lit("应发 "), F.col("gross_wage").cast("string")),
                        F.concat(F.lit("实发 "), F.col("net_wage").cast("string")))
@@ -96,26 +106,28 @@ def _person_clues(hits: DataFrame, code: str, config: RulesConfig, tables: Table
 
 @rule("P01", "死亡后仍发工资 (吃空饷)", keys=("person",), needs=(PAYROLL, SITE, "person"))
 def p01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
-    """A payroll or site wage line for a month after the month of death."""
-    dead = tables["person"].where(F.col("death_date").isNotNull()).select(
+    """A payroll or site wage line (any 人员类别, 离退休 included: a pension paid after death is the
+    same loss) for a month after the month of death."""
+    dead = tables["person"].where(F.col("death_date") <= F.lit(as_of)).select(
         F.col("person_id").alias("_pid"), F.col("death_date"))
-    lines = payroll_lines(tables).unionByName(site_lines(tables).drop("worker")).where(F.col("person_id").isNotNull())
+    lines = payroll_lines(tables, as_of).unionByName(site_lines(tables, as_of).drop("worker")).where(F.col("person_id").isNotNull())
     hits = lines.join(dead, lines["person_id"] == dead["_pid"]).where(F.col("month") > F.trunc("death_date", "month"))
     hits = hits.withColumn("_ev", F.col("_ev").withField(
         "note", F.concat_ws(" ", F.col("_ev.note"), F.concat(F.lit("死亡日期 "), F.col("death_date").cast("string")))))
     return _person_clues(hits, "P01", config, tables)
 
 
-def in_service(tables: Tables, config: RulesConfig) -> DataFrame:
-    return payroll_lines(tables).where(
+def in_service(tables: Tables, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    return payroll_lines(tables, as_of).where(
         F.col("person_id").isNotNull() & F.col("staff_category").isin(config.in_service_categories))
 
 
 @rule("P02", "一人多岗在编领薪", keys=("person",), needs=(PAYROLL, "person"))
 def p02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
-    """One person on in-service payroll of ``min_employers`` or more employers in one month."""
+    """One person on in-service payroll of ``min_employers`` or more employers in one month
+    (employers told apart by 单位代码, else by normalised 单位名称)."""
     min_employers = int(config.section("P02").get("min_employers", 2))
-    lines = in_service(tables, config)
+    lines = in_service(tables, config, as_of)
     months = lines.groupBy("person_id", "month").agg(F.countDistinct("payer").alias("_n")).where(F.col("_n") >= min_employers)
     hits = lines.join(months.select("person_id", "month"), ["person_id", "month"])
     return _person_clues(hits, "P02", config, tables)
@@ -124,12 +136,15 @@ def p02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 @rule("P03", "拖欠农民工工资", keys=("project",), needs=(SITE,))
 def p03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A project with ``min_workers`` or more workers paid below ``paid_ratio`` of gross in each of
-    ``consecutive_months`` consecutive months (the workers may differ from month to month)."""
+    ``consecutive_months`` consecutive months (the workers may differ from month to month).
+
+    A worker's lines of one project and month are summed first (实发 blank counts as 0); months are
+    consecutive across a year boundary (2022-12 then 2023-01). Exactly 90% does not fire."""
     cfg = config.section("P03")
     min_workers = int(cfg.get("min_workers", 3))
     ratio = float(cfg.get("paid_ratio", 0.9))
     run_length = int(cfg.get("consecutive_months", 2))
-    lines = site_lines(tables).withColumnRenamed("payer", "project_no")
+    lines = site_lines(tables, as_of).withColumnRenamed("payer", "project_no")
     per_worker = lines.groupBy("project_no", "month", "worker").agg(
         F.sum("gross").alias("_gross"), F.sum("paid").alias("_paid"))
     short = per_worker.where(F.col("_gross").isNotNull() & (F.col("_paid") < F.col("_gross") * F.lit(str(ratio)).cast("decimal(9,6)")))
@@ -150,8 +165,8 @@ def p03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 @rule("P04", "虚列冒领农民工工资", keys=("person",), needs=(PAYROLL, SITE, "person"))
 def p04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A site worker who, in the same month, is on in-service payroll or on another project's wage list."""
-    site = site_lines(tables).where(F.col("person_id").isNotNull()).drop("worker")
-    roll = in_service(tables, config)
+    site = site_lines(tables, as_of).where(F.col("person_id").isNotNull()).drop("worker")
+    roll = in_service(tables, config, as_of)
     on_payroll = site.join(roll.select("person_id", "month").distinct(), ["person_id", "month"])
     projects = site.groupBy("person_id", "month").agg(F.countDistinct("payer").alias("_n")).where(F.col("_n") >= 2)
     on_two_sites = site.join(projects.select("person_id", "month"), ["person_id", "month"])
@@ -165,7 +180,7 @@ def p04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 def p05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """One account receiving the wages of ``min_workers`` or more workers in one month."""
     min_workers = int(config.section("P05").get("min_workers", 5))
-    lines = site_lines(tables).where(F.col("account").isNotNull())
+    lines = site_lines(tables, as_of).where(F.col("account").isNotNull())
     months = lines.groupBy("account", "month").agg(F.countDistinct("worker").alias("_n")).where(F.col("_n") >= min_workers)
     hits = lines.join(months.select("account", "month"), ["account", "month"])
     workers = collect_evidence(hits.where(F.col("person_id").isNotNull()), ["account"],

@@ -1,7 +1,9 @@
 """Subsidy rules S01–S07 (民生资金), pure Spark transforms of curated tables into clue rows.
 
 Person rules only consider payment rows resolved to a person (``person_id`` not NULL); the
-account rule S06 uses every row. Decisions on catalogue ambiguities are in docs/rules.md.
+account rule S06 uses every row. The as-of date is the data cut-off: a payment dated after it,
+or a death dated after it, is not known to the run. Decisions on catalogue ambiguities are in
+the rule docstrings (docs/rules.md).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import datetime as dt
 
 from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
+from qingfeng.jobs.resolve.normalize import normalize_name
 from qingfeng.jobs.rules.base import (
     RulesConfig,
     Tables,
@@ -29,9 +32,12 @@ PERSON_GROUP = ["person_id", "programme"]
 # --- shared pieces -------------------------------------------------------------------------------
 
 
-def payments(tables: Tables, programmes: list[str] | None = None, *, resolved: bool = True) -> DataFrame:
-    """Payment rows with their evidence struct ``_ev`` (and ``_pay_month``), optionally one programme set."""
-    pay = tables[PAYMENT]
+def payments(
+    tables: Tables, programmes: list[str] | None = None, *, as_of: dt.date, resolved: bool = True
+) -> DataFrame:
+    """Payment rows dated on or before ``as_of`` with their evidence struct ``_ev`` (and
+    ``_pay_month``), optionally of one programme set."""
+    pay = tables[PAYMENT].where(F.col("pay_date") <= F.lit(as_of))
     if resolved:
         pay = pay.where(F.col("person_id").isNotNull())
     if programmes is not None:
@@ -132,11 +138,12 @@ def person_programme_keys() -> Column:
 
 @rule("S01", "死亡人员仍在领取补助", keys=("person", "programme"), needs=(PAYMENT, "person"))
 def s01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
-    """A payment dated more than ``grace_days`` after the recipient's death."""
+    """A payment dated more than ``grace_days`` after the recipient's death (the earlier of death
+    record and registry 死亡). Payments and deaths dated after the as-of date are not known."""
     grace = int(config.section("S01").get("grace_days", 30))
-    dead = tables["person"].where(F.col("death_date").isNotNull()).select(
+    dead = tables["person"].where(F.col("death_date") <= F.lit(as_of)).select(
         F.col("person_id").alias("_pid"), F.col("death_date"))
-    pay = payments(tables)
+    pay = payments(tables, as_of=as_of)
     hits = pay.join(dead, pay["person_id"] == dead["_pid"]).where(F.datediff("pay_date", "death_date") > grace)
     hits = hits.withColumn("_ev", F.col("_ev").withField(
         "note", F.concat_ws(" ", F.col("_ev.note"), F.concat(F.lit("死亡日期 "), F.col("death_date").cast("string")))))
@@ -146,7 +153,7 @@ def s01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 @rule("S02", "财政供养人员家庭违规享受救助", keys=("person", "programme"), needs=(PAYMENT, "person", "payroll"))
 def s02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A means-tested payment while the recipient or a household member is on in-service payroll that month."""
-    pay = payments(tables, config.programmes.means_tested)
+    pay = payments(tables, config.programmes.means_tested, as_of=as_of)
     roll = tables["payroll"].where(
         F.col("person_id").isNotNull() & F.col("staff_category").isin(config.in_service_categories))
     roll = roll.select(
@@ -172,7 +179,7 @@ def s03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     # shortest path per pair; the cadre themself (steps 0) whether or not the kin table lists it
     pairs = kin.unionByName(selves).groupBy("cadre_id", "kin_id").agg(
         F.min_by("path", F.struct("steps", "path")).alias("path"))
-    pay = payments(tables, config.programmes.discretionary)
+    pay = payments(tables, config.programmes.discretionary, as_of=as_of)
     terms = cadre.select(
         F.col("person_id").alias("cadre_id"), F.col("name").alias("_cadre_name"), F.col("town").alias("_cadre_town"),
         F.col("start_date"), F.col("end_date"),
@@ -199,22 +206,30 @@ def s03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 
 @rule("S04", "重复发放", keys=("person", "programme", "month"), needs=(PAYMENT,))
 def s04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
-    """One person, programme and calendar month paid in ``min_batches`` or more different batches."""
+    """One person, programme and calendar month (of the 发放日期) paid in ``min_batches`` or more
+    different batches. Batch names are compared normalised (full-width → half-width, whitespace
+    removed), so ``202305`` and ``202305　`` are one batch while ``202305-补`` / ``202305－补`` is
+    another. The same row delivered twice is one payment, never a second batch."""
     min_batches = int(config.section("S04").get("min_batches", 2))
-    pay = payments(tables).withColumn("month", month_key(F.col("pay_date")))
+    pay = payments(tables, as_of=as_of).withColumn("month", month_key(F.col("pay_date")))
+    pay = pay.withColumn("_batch", normalize_name(F.col("batch")))
     group = [*PERSON_GROUP, "month"]
-    repeated = pay.groupBy(*group).agg(F.countDistinct("batch").alias("_batches")).where(F.col("_batches") >= min_batches)
+    repeated = pay.groupBy(*group).agg(F.countDistinct("_batch").alias("_batches")).where(F.col("_batches") >= min_batches)
     hits = pay.join(repeated.select(*group), group)
     return person_clues(hits, "S04", config, group=group,
                         keys=keys_map(person=F.col("person_id"), programme=F.col("programme"), month=F.col("month")))
 
 
 @rule("S05", "有车有房有企仍享受救助", keys=("person", "programme"),
-      needs=(PAYMENT, "person", "asset_holding", "company", "company_party"))
+      needs=(PAYMENT, "person", "asset_holding", "company", "company_party", "company_registration"))
 def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A means-tested payment while the recipient or a household member owns a vehicle, business
     premises or more than ``max_dwellings`` 住宅 (per member, or per household with
-    ``dwelling_scope: household``), or is legal representative/shareholder of an active company."""
+    ``dwelling_scope: household``), or is legal representative/shareholder of a company whose
+    current 登记状态 is active (存续/在业). Everything is judged on the payment date: an asset counts
+    from its 登记日期 until (excluding) its 注销日期, a household member while present (born, not
+    dead, not 迁出/注销), and a company role only once the company exists (成立日期 on or before the
+    payment date, or unknown)."""
     cfg = config.section("S05")
     vehicles = list(cfg.get("vehicle_types", ["车辆"]))
     business = list(cfg.get("business_asset_types", ["商铺", "写字楼", "厂房"]))
@@ -222,7 +237,7 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     dwelling = str(cfg.get("dwelling_type", "住宅"))
     per_person = cfg.get("dwelling_scope", "person") == "person"
 
-    pay = payments(tables, config.programmes.means_tested)
+    pay = payments(tables, config.programmes.means_tested, as_of=as_of)
     linked = household_members(pay, tables["person"])
     assets = tables["asset_holding"].where(F.col("owner_id_person").isNotNull()).select(
         F.col("owner_id_person").alias("member_id"), F.col("asset_type"), F.col("reg_date"), F.col("dereg_date"),
@@ -237,12 +252,14 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     too_many = owned.where(F.col("asset_type") == dwelling).join(
         dwell_counts.where(F.col("_n") > max_dwellings).select(*dwell_group), dwell_group)
 
+    founded = tables["company_registration"].groupBy("credit_code").agg(F.min("established_date").alias("_founded"))
     companies = tables["company"].where(F.col("reg_status").isin(config.active_company_status)).select(
-        "credit_code", "company_name", "reg_status")
+        "credit_code", "company_name", "reg_status").join(founded, "credit_code", "left")
     parties = tables["company_party"].where(F.col("person_id").isNotNull()).select(
         F.col("person_id").alias("member_id"), "credit_code", "role",
         evidence_row("company_party", F.concat_ws(" ", F.col("role"), F.col("credit_code"))).alias("_party_ev"))
-    roles = linked.join(parties, "member_id").join(companies, "credit_code").withColumn(
+    roles = linked.join(parties, "member_id").join(companies, "credit_code").where(
+        F.col("_founded").isNull() | (F.col("_founded") <= F.col("pay_date"))).withColumn(
         "_why", F.col("_party_ev").withField(
             "note", F.concat_ws(" ", F.col("member_name"), F.col("role"), F.col("company_name"), F.col("reg_status"))))
 
@@ -256,14 +273,23 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 @rule("S06", "一卡多人代领", keys=("account",), needs=(PAYMENT, "person"))
 def s06(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """An account receiving, with a holder other than the recipient, payments for recipients of
-    ``min_households`` or more households (counted among those proxy rows only)."""
+    ``min_households`` or more households (counted among those proxy rows only). Holder and
+    recipient names are compared normalised (traditional → simplified, full-width → half-width,
+    whitespace removed), against both the name on the payment row and the registry name of the
+    resolved recipient, so ``陳明`` or ``陈 明`` holding 陈明's own card is not a proxy. A household
+    is the registry 户号 of the resolved recipient, else the row's 户号, else the recipient's name.
+    The account is the 银行账号 as delivered (trimmed)."""
     min_households = int(config.section("S06").get("min_households", 3))
     person = tables["person"].select(F.col("person_id").alias("_pid"), F.col("name").alias("_reg_name"),
                                      F.col("household_no").alias("_reg_hh"))
-    pay = payments(tables, resolved=False).where(F.col("account").isNotNull() & F.col("account_holder").isNotNull())
+    pay = payments(tables, resolved=False, as_of=as_of).where(
+        F.col("account").isNotNull() & F.col("account_holder").isNotNull())
     pay = pay.join(person, pay["person_id"] == person["_pid"], "left")
     holder = F.trim(F.col("account_holder"))
-    proxy = pay.where((holder != F.trim(F.col("name"))) & (F.col("_reg_name").isNull() | (holder != F.trim(F.col("_reg_name")))))
+    holder_key = normalize_name(F.col("account_holder"))
+    same_as_row = F.coalesce(holder_key == normalize_name(F.col("name")), F.lit(False))
+    same_as_registry = F.coalesce(holder_key == normalize_name(F.col("_reg_name")), F.lit(False))
+    proxy = pay.where(holder_key.isNotNull() & ~same_as_row & ~same_as_registry)
     proxy = proxy.withColumn("_household", F.coalesce(F.col("_reg_hh"), F.col("household_no"),
                                                       F.concat(F.lit("name:"), F.col("name"))))
     group = ["account"]
@@ -287,14 +313,20 @@ def s06(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 
 @rule("S07", "超标准发放", keys=("person", "programme", "month"), needs=(PAYMENT, "person"))
 def s07(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
-    """A payment above its programme's cap (fixed, or per living household member on the payment date)."""
+    """A payment above its programme's cap (fixed, or per living household member on the payment
+    date). Each payment is judged on its own; the keys name its month. Living members are the
+    registry members of the recipient's 户号 on the payment date (born, not dead, not 迁出/注销 by
+    then), the recipient included when alive; a recipient whom the registry does not list counts
+    as one living member (never a cap of 0). Exactly the cap does not fire."""
     cfg = config.section("S07")
     fixed: dict[str, float] = dict(cfg.get("caps") or {})
     per_member: dict[str, float] = dict(cfg.get("per_living_member") or {})
-    pay = payments(tables, sorted(set(fixed) | set(per_member)))
+    pay = payments(tables, sorted(set(fixed) | set(per_member)), as_of=as_of)
     living = (household_members(pay, tables["person"], include_self=False)
               .groupBy("_pk").agg(F.countDistinct("member_id").alias("_living")))
-    pay = pay.join(living, "_pk", "left").withColumn("_living", F.coalesce(F.col("_living"), F.lit(0)))
+    known = tables["person"].select(F.col("person_id").alias("_known")).distinct()
+    pay = pay.join(living, "_pk", "left").join(known, pay["person_id"] == known["_known"], "left").withColumn(
+        "_living", F.when(F.col("_known").isNull(), F.lit(1)).otherwise(F.coalesce(F.col("_living"), F.lit(0))))
     cap: Column = F.lit(None).cast("decimal(18,2)")
     for programme, value in fixed.items():
         cap = F.when(F.col("programme") == programme, F.lit(value).cast("decimal(18,2)")).otherwise(cap)

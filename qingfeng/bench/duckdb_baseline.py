@@ -14,7 +14,7 @@ from qingfeng.jobs.rules.base import RulesConfig
 
 
 def _scan(curated: Path, table: str) -> str:
-    return f"read_parquet('{curated / table}/**/*.parquet', hive_partitioning = true, union_by_name = true)"
+    return f"read_parquet('{curated / table}/**/*.parquet', hive_partitioning = false, union_by_name = true)"
 
 
 def _quote_list(values: list[str]) -> str:

@@ -41,7 +41,7 @@ TREND_FIGURES = ("found", "dispatched", "rectified", "closed")
 
 def _grouped(session: Session, stmt: Any) -> list[tuple[Any, ...]]:
     """Rows of ``stmt`` (already joined to clue) grouped by the clue's rule and town."""
-    return list(session.execute(stmt.group_by(Clue.rule, Clue.town)))
+    return [tuple(row) for row in session.execute(stmt.group_by(Clue.rule, Clue.town))]
 
 
 def monthly_report(session: Session, month: str) -> dict[str, Any]:

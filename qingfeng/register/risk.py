@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, delete, func, insert, select, update
+from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from qingfeng.jobs.risk import SUBJECT_KINDS, RiskWeights, risk_profiles
@@ -21,6 +21,11 @@ from qingfeng.register.lifecycle import OPEN_STATUSES
 from qingfeng.register.models import Clue, ClueSubject, SubjectRisk
 
 BATCH = 5000
+
+
+def _table(model: Any) -> Table:
+    """The mapped table, typed for core statements."""
+    return cast(Table, model.__table__)
 
 
 def _clue_dicts(session: Session) -> list[dict[str, Any]]:
@@ -47,7 +52,8 @@ def _rescore_clues(session: Session) -> int:
     """clue.risk_score := the highest stored score of its subjects; writes only the clues that change."""
     conn = session.connection()
     clue, link, risk = Clue.__table__.c, ClueSubject.__table__.c, SubjectRisk.__table__.c
-    best = dict(conn.execute(
+    clue_table = _table(Clue)
+    best: dict[int, float] = dict(conn.execute(  # type: ignore[arg-type]
         select(link.clue_id, func.max(risk.score))
         .join_from(ClueSubject.__table__, SubjectRisk.__table__,
                    (risk.kind == link.kind) & (risk.subject_id == link.subject_id))
@@ -56,7 +62,7 @@ def _rescore_clues(session: Session) -> int:
     changes = [{"cid": cid, "score": best.get(cid)}
                for cid, current in conn.execute(select(clue.id, clue.risk_score)) if best.get(cid) != current]
     if changes:  # a plain column write: not an analyst's edit, so the optimistic-lock version is untouched
-        conn.execute(update(Clue.__table__).where(clue.id == bindparam("cid")).values(risk_score=bindparam("score")),
+        conn.execute(update(clue_table).where(clue.id == bindparam("cid")).values(risk_score=bindparam("score")),
                      changes)
     return len(changes)
 
@@ -66,14 +72,14 @@ def refresh_subject_risk(session: Session, as_of: dt.date, *, weights: RiskWeigh
     session.flush()
     profiles = risk_profiles(_clue_dicts(session), weights=weights)
     conn = session.connection()
-    conn.execute(delete(SubjectRisk.__table__))
+    conn.execute(delete(_table(SubjectRisk)))
     rows = [
         {"kind": p.kind, "subject_id": p.id, "name": p.name, "score": p.score, "clue_count": p.clue_count,
          "rules": list(p.rules), "explanation": p.explanation, "as_of": as_of}
         for p in profiles
     ]
     for start in range(0, len(rows), BATCH):
-        conn.execute(insert(SubjectRisk.__table__), rows[start:start + BATCH])
+        conn.execute(insert(_table(SubjectRisk)), rows[start:start + BATCH])
     changed = _rescore_clues(session)
     session.expire_all()  # loaded clues may now hold stale risk scores
     by_kind: dict[str, int] = defaultdict(int)
