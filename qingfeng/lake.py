@@ -3,8 +3,8 @@
 Layout under ``<home>/lake``:
 
 - ``raw/<feed>/<sha256>/<file name>``: each delivered file byte for byte, with ``manifest.json``.
-- ``standardized/<table>/file_id=<sha12>/``: the accepted rows of one delivered file.
-- ``quarantine/<table>/file_id=<sha12>/``: the rejected rows, with file, line, raw content and reason.
+- ``standardized/<table>/file_id=f<sha12>/``: the accepted rows of one delivered file.
+- ``quarantine/<table>/file_id=f<sha12>/``: the rejected rows, with file, line, raw content and reason.
 - ``curated/<name>/``: resolved, cross-feed tables written by the resolve and graph stages.
 - ``clues/``: the clue rows of the last rules run, before publishing.
 

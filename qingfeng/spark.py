@@ -41,8 +41,6 @@ def get_spark(settings: Settings) -> SparkSession:
         .config("spark.driver.memory", settings.spark_driver_memory)
         .config("spark.driver.extraJavaOptions", quiet_logs)
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
-        # file_id partitions are hex; an all-digit one must not turn into a number
-        .config("spark.sql.sources.partitionColumnTypeInference.enabled", "false")
         .config("spark.sql.parquet.compression.codec", "zstd")
     )
     _session = builder.getOrCreate()

@@ -30,7 +30,9 @@ def sha256_of(path: Path) -> str:
 
 
 def file_id(sha: str) -> str:
-    return sha[:12]
+    # The letter keeps partition discovery from reading hex like "2e0280746959" as a number
+    # (Spark then builds 10^280746959 as a decimal and never returns).
+    return "f" + sha[:12]
 
 
 def manifests_dir(settings: Settings, table: str) -> Path:
