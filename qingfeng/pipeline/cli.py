@@ -82,6 +82,9 @@ class _StageProgress:
             self.progress.update(self.tasks[stage], description=f"[bold]{stage}[/] [dim]{message}")
 
     def hook(self, stage: str, event: str, result: Any) -> None:
+        if not self.progress.console.is_terminal:  # logs (Airflow, CI) get one plain line per event
+            done = f"done in {result.seconds:.1f}s {_brief(result)}" if result is not None else "started"
+            self.progress.console.print(f"{stage}: {done}", highlight=False)
         if event == "start":
             self.tasks[stage] = self.progress.add_task(f"[bold]{stage}[/] …", total=1)
         else:

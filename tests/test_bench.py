@@ -1,0 +1,32 @@
+"""`make bench` at scale S as a smoke test: the harness runs end to end, and Spark and the
+DuckDB baseline agree on the keys of S01, S03 and E01."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = [pytest.mark.slow, pytest.mark.spark]
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_make_bench_at_scale_s(tmp_path: Path) -> None:
+    env = {**os.environ, "QINGFENG_HOME": str(tmp_path), "HOUSEHOLDS": "2000", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    done = subprocess.run(["make", "-s", "bench"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=3000)
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads((tmp_path / "bench" / "results" / "bench-h2000-s1.json").read_text(encoding="utf-8"))
+    assert set(result["stages"]) == {"ingest", "resolve", "graph", "rules", "publish"}
+    assert all(stage["seconds"] > 0 for stage in result["stages"].values())
+    assert result["source_rows"] > 5000
+    assert result["peak_rss_gib"]["total"] > 0
+    baseline = result["baseline"]
+    assert baseline["same_keys"] == {"S01": True, "S03": True, "E01": True}, baseline
+    assert all(n > 0 for n in baseline["clues"].values()), baseline["clues"]
+    assert (tmp_path / "bench" / "results" / "bench-h2000-s1.md").read_text(encoding="utf-8").startswith("### 2,000")
+    assert "| **end to end** |" in done.stdout
