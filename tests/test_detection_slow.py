@@ -46,6 +46,13 @@ def _run_district(tmp_path: Path, seed: int, spark) -> tuple:
     return evaluate.score(evaluate.read_lake_clue_ids(settings), truth), truth
 
 
+def result_ids(tmp_path: Path) -> list:
+    from qingfeng import evaluate
+    from qingfeng.settings import get_settings
+
+    return evaluate.read_lake_clue_ids(get_settings(home=tmp_path / "home"))
+
+
 @pytest.mark.parametrize("seed", SEEDS)
 def test_generated_district_recall_and_precision(tmp_path: Path, spark, seed: int) -> None:
     from qingfeng.jobs.rules.base import REGISTRY
@@ -61,6 +68,9 @@ def test_generated_district_recall_and_precision(tmp_path: Path, spark, seed: in
                              ("trap hit", result.traps_hit)):
             for rule, keys in items:
                 print(f"  {label}: {rule} {dict(keys)}")
+    registered_keys = {code: set(spec.keys) for code, spec in REGISTRY.items()}
+    wrong_keys = {(r, k) for r, k in result_ids(tmp_path) if {name for name, _ in k} != registered_keys[r]}
+    assert wrong_keys == set(), "clue keys differ from the catalogue's key names"
     assert planted_rules == set(REGISTRY), f"truth plants no case for {sorted(set(REGISTRY) - planted_rules)}"
     assert result.traps_hit == []
     assert result.missed == []

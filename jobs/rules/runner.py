@@ -82,33 +82,43 @@ def main(settings: Settings, *, spark: SparkSession, as_of: dt.date, codes: Iter
 
     A rule whose curated inputs are missing is skipped and reported (never silently).
     """
+    from pyspark.sql import functions as F
+
     from qingfeng import lake
 
     config = RulesConfig.load(settings.rules_config)
     specs = select_specs(codes)
-    tables = load_tables(spark, settings, [t for s in specs for t in s.needs])
-    per_rule: dict[str, int] = {}
+    needs = [t for s in specs for t in s.needs]
+    tables = load_tables(spark, settings, needs)
+    # A curated table read by several rules is scanned once and kept in memory for the run.
+    shared = {name: df.persist() for name, df in tables.items() if needs.count(name) > 1}
+    tables = {**tables, **shared}
     seconds: dict[str, float] = {}
     skipped: dict[str, list[str]] = {}
     frames = []
-    for spec in specs:
-        missing = [t for t in spec.needs if t not in tables]
-        if missing:
-            skipped[spec.code] = missing
-            log.warning("rule %s skipped: curated table(s) %s missing", spec.code, missing)
-            continue
-        start = time.perf_counter()
-        clues = run_rule(spec, tables, config=config, as_of=as_of).localCheckpoint(eager=True)
-        per_rule[spec.code] = clues.count()
-        seconds[spec.code] = round(time.perf_counter() - start, 3)
-        frames.append(clues)
-    if frames:
-        out = frames[0]
-        for frame in frames[1:]:
-            out = out.unionByName(frame)
-    else:
-        out = spark.createDataFrame([], empty_clue_schema())
-    lake.write_table(out.coalesce(1), settings, "clues", "")
+    try:
+        for spec in specs:
+            missing = [t for t in spec.needs if t not in tables]
+            if missing:
+                skipped[spec.code] = missing
+                log.warning("rule %s skipped: curated table(s) %s missing", spec.code, missing)
+                continue
+            start = time.perf_counter()
+            frames.append(run_rule(spec, tables, config=config, as_of=as_of).localCheckpoint(eager=True))
+            seconds[spec.code] = round(time.perf_counter() - start, 3)
+        if frames:
+            out = frames[0]
+            for frame in frames[1:]:
+                out = out.unionByName(frame)
+        else:
+            out = spark.createDataFrame([], empty_clue_schema())
+        # one job counts every rule's checkpointed clues (instead of one count job per rule)
+        counts = out.groupBy("rule").agg(F.count(F.lit(1)).alias("n")).collect()
+        per_rule = {code: next((r["n"] for r in counts if r["rule"] == code), 0) for code in seconds}
+        lake.write_table(out.coalesce(1), settings, "clues", "")
+    finally:
+        for df in shared.values():
+            df.unpersist()
     return {
         "as_of": as_of.isoformat(),
         "clues": sum(per_rule.values()),

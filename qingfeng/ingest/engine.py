@@ -20,6 +20,7 @@ from qingfeng.lake import replace_dir_atomically, staging_path, table_path
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+    from pyspark.sql.types import StructType
 
     from qingfeng.settings import Settings
 
@@ -193,8 +194,9 @@ def _staged_frame(spark: SparkSession, feed: str, group: list[_Delivery]) -> Dat
 
     from pyspark.sql import functions as F
 
+    schema = _staged_schema(group[0].spec)
     frames = [
-        spark.read.parquet(str(d.staged)).select(
+        spark.read.schema(schema).parquet(str(d.staged)).select(
             F.lit(feed).alias("_feed"),
             F.lit(d.path.name).alias("_file"),
             F.col("_line").cast("int").alias("_line"),
@@ -205,6 +207,23 @@ def _staged_frame(spark: SparkSession, feed: str, group: list[_Delivery]) -> Dat
         for d in group
     ]
     return reduce(lambda a, b: a.unionByName(b), frames)
+
+
+def _staged_schema(spec: FileSpec) -> StructType:
+    """The schema framing writes (all strings + ``_line``): given, Spark skips reading footers."""
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    fields = [StructField(c.name, StringType()) for c in spec.columns.values()]
+    return StructType([*fields, StructField("_line", LongType())])
+
+
+def _rejects_schema() -> StructType:
+    from pyspark.sql.types import LongType, StringType, StructField, StructType
+
+    return StructType(
+        [StructField("_line", LongType())]
+        + [StructField(n, StringType()) for n in ("raw", "reason", "column", "detail")]
+    )
 
 
 def _write_table(
@@ -244,7 +263,7 @@ def _write_table(
     for d in group:
         if d.rejects is not None:
             quarantine = quarantine.unionByName(
-                spark.read.parquet(str(d.rejects)).select(
+                spark.read.schema(_rejects_schema()).parquet(str(d.rejects)).select(
                     F.lit(feed.feed).alias("feed"),
                     F.lit(spec.table).alias("table"),
                     F.lit(d.path.name).alias("file"),
