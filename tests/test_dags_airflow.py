@@ -17,7 +17,7 @@ from qingfeng.settings import Settings, get_settings
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.spark]
 
 SAMPLE = Path(__file__).parent / "fixtures" / "sample"
-AS_OF = "2023-12-31"
+AS_OF = "2024-01-31"  # the generated district's suggested as-of (district.json)
 
 
 def _settings(home: Path) -> Settings:
@@ -72,7 +72,12 @@ def _dags_test(settings: Settings, dag_id: str) -> str:
 
 def test_pipeline_through_airflow_and_reruns_change_nothing(tmp_path: Path) -> None:
     settings = _settings(tmp_path / "home")
-    delivered = fill_inboxes(settings, SAMPLE)
+    from qingfeng.synth.generate import synthesize
+
+    # a generated district: the shared sample has no planted anomalies, so it yields no clue
+    district = tmp_path / "district"
+    synthesize(district, 60, 7, progress=lambda _msg: None)
+    delivered = fill_inboxes(settings, district)
     plan = [
         {"dag_id": f"ingest_{feed}", "logical_date": AS_OF, "conf": {"as_of": AS_OF}}
         for feed, n in sorted(delivered.items())
