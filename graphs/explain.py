@@ -47,7 +47,9 @@ def load_edges(relation_dir: Path, seeds: Iterable[str], *, hops: int = 3) -> li
     rows: dict[tuple, dict[str, Any]] = {}
     for _ in range(hops):
         value_set = list(nodes)
-        table = dataset.to_table(filter=pc.field("source").isin(value_set) | pc.field("target").isin(value_set))
+        table = dataset.to_table(
+            filter=pc.field("source").isin(value_set) | pc.field("target").isin(value_set)
+        )
         for row in table.to_pylist():
             rows[(row["source"], row["target"], row["relationship"], row["file"], row["line"])] = row
         grown = nodes | {r["source"] for r in rows.values()} | {r["target"] for r in rows.values()}
@@ -85,14 +87,25 @@ def explain(a: str, b: str, edges: Iterable[Edge], *, max_steps: int | None = No
     steps = []
     for u, v in pairwise(nodes):
         # Several sources may state the same link: prefer family, then the earliest file and line.
-        data = min(graph.get_edge_data(u, v).values(),
-                   key=lambda d: (d.get("schema") != FAMILY, str(d.get("file")), d.get("line") or 0))
+        data = min(
+            graph.get_edge_data(u, v).values(),
+            key=lambda d: (d.get("schema") != FAMILY, str(d.get("file")), d.get("line") or 0),
+        )
         forward = data["source"] == u
-        steps.append(Step(
-            from_id=u, from_name=graph.nodes[u]["name"], to_id=v, to_name=graph.nodes[v]["name"],
-            relationship=data["relationship"], schema=data["schema"], label=step_label(data["relationship"], forward),
-            feed=data.get("feed"), file=data.get("file"), line=data.get("line"),
-        ))
+        steps.append(
+            Step(
+                from_id=u,
+                from_name=graph.nodes[u]["name"],
+                to_id=v,
+                to_name=graph.nodes[v]["name"],
+                relationship=data["relationship"],
+                schema=data["schema"],
+                label=step_label(data["relationship"], forward),
+                feed=data.get("feed"),
+                file=data.get("file"),
+                line=data.get("line"),
+            )
+        )
     return steps
 
 

@@ -36,7 +36,9 @@ KIND_LABELS = {"person": "人员", "company": "企业", "village": "村社"}
 
 @dataclass(frozen=True)
 class RiskWeights:
-    severity_points: Mapping[str, float] = field(default_factory=lambda: {"high": 30.0, "medium": 15.0, "low": 6.0})
+    severity_points: Mapping[str, float] = field(
+        default_factory=lambda: {"high": 30.0, "medium": 15.0, "low": 6.0}
+    )
     domain_weights: Mapping[str, float] = field(default_factory=dict)  # S/E/A/P → weight, default 1.0
     repeat_decay: float = 0.5
     amount_unit: float = 10000.0
@@ -83,8 +85,13 @@ class RiskProfile:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "kind": self.kind, "id": self.id, "name": self.name, "score": self.score,
-            "clue_count": self.clue_count, "rules": list(self.rules), "explanation": self.explanation,
+            "kind": self.kind,
+            "id": self.id,
+            "name": self.name,
+            "score": self.score,
+            "clue_count": self.clue_count,
+            "rules": list(self.rules),
+            "explanation": self.explanation,
         }
 
 
@@ -121,26 +128,37 @@ def risk_profiles(
     return sorted(profiles, key=lambda p: (-p.score, -p.clue_count, p.kind, p.id))
 
 
-def _profile(kind: str, sid: str, name: str | None, clues: list[Mapping[str, Any]], weights: RiskWeights,
-             points_of: Mapping[int, float] | None = None) -> RiskProfile:
+def _profile(
+    kind: str,
+    sid: str,
+    name: str | None,
+    clues: list[Mapping[str, Any]],
+    weights: RiskWeights,
+    points_of: Mapping[int, float] | None = None,
+) -> RiskProfile:
     per_rule: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
     for clue in clues:
         per_rule[str(clue["rule"])].append(clue)
     contributions = []
     for code, rule_clues in per_rule.items():
-        ranked = sorted((points_of[id(c)] if points_of else weights.clue_points(c) for c in rule_clues),
-                        reverse=True)
+        ranked = sorted(
+            (points_of[id(c)] if points_of else weights.clue_points(c) for c in rule_clues), reverse=True
+        )
         points = sum(p * weights.repeat_decay**k for k, p in enumerate(ranked))
         severities = [str(c.get("severity")) for c in rule_clues]
-        worst = min(severities, key=lambda s: ["high", "medium", "low"].index(s) if s in SEVERITY_LABELS else 3)
-        contributions.append(Contribution(
-            rule=code,
-            rule_name=str(rule_clues[0].get("rule_name") or ""),
-            clue_count=len(rule_clues),
-            severity=worst,
-            amount=sum(_float(c.get("amount")) or 0.0 for c in rule_clues),
-            points=points,
-        ))
+        worst = min(
+            severities, key=lambda s: ["high", "medium", "low"].index(s) if s in SEVERITY_LABELS else 3
+        )
+        contributions.append(
+            Contribution(
+                rule=code,
+                rule_name=str(rule_clues[0].get("rule_name") or ""),
+                clue_count=len(rule_clues),
+                severity=worst,
+                amount=sum(_float(c.get("amount")) or 0.0 for c in rule_clues),
+                points=points,
+            )
+        )
     contributions.sort(key=lambda c: (-c.points, c.rule))
     total = sum(c.points for c in contributions)
     score = round(100.0 * total / (total + weights.scale), 1)
@@ -148,11 +166,18 @@ def _profile(kind: str, sid: str, name: str | None, clues: list[Mapping[str, Any
     parts = [_describe(c) for c in contributions]
     explanation = (
         f"{label} 综合风险分 {score:.1f}（{len(clues)} 条线索，涉及 {len(contributions)} 项规则）："
-        + "；".join(parts) + "。"
+        + "；".join(parts)
+        + "。"
     )
     return RiskProfile(
-        kind=kind, id=sid, name=name, score=score, clue_count=len(clues),
-        rules=tuple(sorted(per_rule)), explanation=explanation, contributions=tuple(contributions),
+        kind=kind,
+        id=sid,
+        name=name,
+        score=score,
+        clue_count=len(clues),
+        rules=tuple(sorted(per_rule)),
+        explanation=explanation,
+        contributions=tuple(contributions),
     )
 
 

@@ -50,7 +50,9 @@ def parse_truth(lines: Iterable[str], source: str = "truth.jsonl") -> Truth:
                 target = truth.clues if kind == "clue" else truth.traps
                 target.add(clue_id(obj["rule"], obj["keys"]))
         except (json.JSONDecodeError, KeyError, AttributeError, TypeError) as exc:
-            raise TruthFileError(f"{source} line {number}: not a truth record ({exc.__class__.__name__}: {exc})") from exc
+            raise TruthFileError(
+                f"{source} line {number}: not a truth record ({exc.__class__.__name__}: {exc})"
+            ) from exc
     return truth
 
 
@@ -79,16 +81,28 @@ class Evaluation:
         expected = sum(r.expected for r in self.rules)
         found = sum(r.found for r in self.rules)
         tp = sum(r.true_positives for r in self.rules)
-        return {"expected": expected, "found": found, "true_positives": tp,
-                "false_positives": found - tp, "missed": expected - tp, "traps_hit": len(self.traps_hit),
-                "recall": _ratio(tp, expected), "precision": _ratio(tp, found)}
+        return {
+            "expected": expected,
+            "found": found,
+            "true_positives": tp,
+            "false_positives": found - tp,
+            "missed": expected - tp,
+            "traps_hit": len(self.traps_hit),
+            "recall": _ratio(tp, expected),
+            "precision": _ratio(tp, found),
+        }
 
     def as_dict(self) -> dict[str, Any]:
         def ids(items: list[ClueId]) -> list[dict[str, Any]]:
             return [{"rule": r, "keys": dict(k)} for r, k in items]
 
-        return {"rules": [asdict(r) for r in self.rules], "totals": self.totals, "missed": ids(self.missed),
-                "false_positives": ids(self.false_positives), "traps_hit": ids(self.traps_hit)}
+        return {
+            "rules": [asdict(r) for r in self.rules],
+            "totals": self.totals,
+            "missed": ids(self.missed),
+            "false_positives": ids(self.false_positives),
+            "traps_hit": ids(self.traps_hit),
+        }
 
 
 def _ratio(part: int, whole: int) -> float | None:
@@ -103,13 +117,25 @@ def score(found: Iterable[ClueId], truth: Truth) -> Evaluation:
         expected = {c for c in truth.clues if c[0] == rule}
         mine = {c for c in found_set if c[0] == rule}
         tp = len(mine & expected)
-        scores.append(RuleScore(
-            rule=rule, expected=len(expected), found=len(mine), true_positives=tp, false_positives=len(mine) - tp,
-            missed=len(expected) - tp, traps_hit=len(mine & truth.traps),
-            recall=_ratio(tp, len(expected)), precision=_ratio(tp, len(mine)),
-        ))
-    return Evaluation(scores, sorted(truth.clues - found_set), sorted(found_set - truth.clues),
-                      sorted(found_set & truth.traps))
+        scores.append(
+            RuleScore(
+                rule=rule,
+                expected=len(expected),
+                found=len(mine),
+                true_positives=tp,
+                false_positives=len(mine) - tp,
+                missed=len(expected) - tp,
+                traps_hit=len(mine & truth.traps),
+                recall=_ratio(tp, len(expected)),
+                precision=_ratio(tp, len(mine)),
+            )
+        )
+    return Evaluation(
+        scores,
+        sorted(truth.clues - found_set),
+        sorted(found_set - truth.clues),
+        sorted(found_set & truth.traps),
+    )
 
 
 def read_lake_clue_ids(settings: Settings) -> list[ClueId]:
@@ -119,7 +145,9 @@ def read_lake_clue_ids(settings: Settings) -> list[ClueId]:
     from qingfeng.lake import exists, table_path
 
     if not exists(settings, "clues", ""):
-        raise FileNotFoundError(f"no clues at {settings.lake / 'clues'}: run the rules stage first (qingfeng run)")
+        raise FileNotFoundError(
+            f"no clues at {settings.lake / 'clues'}: run the rules stage first (qingfeng run)"
+        )
     table = ds.dataset(str(table_path(settings, "clues", "")), format="parquet", exclude_invalid_files=True)
     rows = table.to_table(columns=["rule", "keys"]).to_pylist()
     return [clue_id(r["rule"], r["keys"] or []) for r in rows]
@@ -133,14 +161,21 @@ def render_table(result: Evaluation) -> str:
     header = f"{'rule':<6}{'expected':>9}{'found':>7}{'TP':>5}{'FP':>5}{'missed':>8}{'traps':>7}{'recall':>9}{'precision':>11}"
     lines = [header, "-" * len(header)]
     for r in result.rules:
-        lines.append(f"{r.rule:<6}{r.expected:>9}{r.found:>7}{r.true_positives:>5}{r.false_positives:>5}"
-                     f"{r.missed:>8}{r.traps_hit:>7}{_pct(r.recall):>9}{_pct(r.precision):>11}")
+        lines.append(
+            f"{r.rule:<6}{r.expected:>9}{r.found:>7}{r.true_positives:>5}{r.false_positives:>5}"
+            f"{r.missed:>8}{r.traps_hit:>7}{_pct(r.recall):>9}{_pct(r.precision):>11}"
+        )
     t = result.totals
-    lines += ["-" * len(header),
-              f"{'all':<6}{t['expected']:>9}{t['found']:>7}{t['true_positives']:>5}{t['false_positives']:>5}"
-              f"{t['missed']:>8}{t['traps_hit']:>7}{_pct(t['recall']):>9}{_pct(t['precision']):>11}"]
-    for title, items in (("missed", result.missed), ("false positives", result.false_positives),
-                         ("traps hit", result.traps_hit)):
+    lines += [
+        "-" * len(header),
+        f"{'all':<6}{t['expected']:>9}{t['found']:>7}{t['true_positives']:>5}{t['false_positives']:>5}"
+        f"{t['missed']:>8}{t['traps_hit']:>7}{_pct(t['recall']):>9}{_pct(t['precision']):>11}",
+    ]
+    for title, items in (
+        ("missed", result.missed),
+        ("false positives", result.false_positives),
+        ("traps hit", result.traps_hit),
+    ):
         if items:
             lines.append(f"{title}:")
             lines += [f"  {rule} {dict(keys)}" for rule, keys in items]
@@ -148,8 +183,13 @@ def render_table(result: Evaluation) -> str:
 
 
 @click.command("evaluate")
-@click.option("--truth", "truth_file", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="The generator's truth.jsonl.")
+@click.option(
+    "--truth",
+    "truth_file",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="The generator's truth.jsonl.",
+)
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @with_settings
 def evaluate(truth_file: Path, fmt: str, settings: Settings) -> None:

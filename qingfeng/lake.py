@@ -75,5 +75,7 @@ def read_table(spark: SparkSession, settings: Settings, zone: str, table: str) -
     return spark.read.parquet(str(path))
 
 
-def write_table(df: DataFrame, settings: Settings, zone: str, table: str, partition_by: list[str] | None = None) -> Path:
+def write_table(
+    df: DataFrame, settings: Settings, zone: str, table: str, partition_by: list[str] | None = None
+) -> Path:
     return write_parquet_atomic(df, table_path(settings, zone, table), partition_by)

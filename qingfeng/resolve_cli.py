@@ -63,12 +63,19 @@ def collect_mention_persons(settings, spark, truth: list[dict[str, Any]]) -> dic
 
 
 @click.command("resolution-quality")
-@click.option("--truth", "truth_path", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
-              help="truth.jsonl written by `qingfeng synth`.")
+@click.option(
+    "--truth",
+    "truth_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    help="truth.jsonl written by `qingfeng synth`.",
+)
 @click.option("--min-precision", type=float, default=None, help="Exit 1 when precision is below this.")
 @click.option("--min-recall", type=float, default=None, help="Exit 1 when recall is below this.")
 @with_settings
-def resolution_quality(settings, truth_path: Path, min_precision: float | None, min_recall: float | None) -> None:
+def resolution_quality(
+    settings, truth_path: Path, min_precision: float | None, min_recall: float | None
+) -> None:
     """Print resolution precision and recall against the synthetic truth file."""
     from qingfeng.jobs.resolve.quality import read_truth, score
 
@@ -79,13 +86,16 @@ def resolution_quality(settings, truth_path: Path, min_precision: float | None, 
     if not truth:
         fail(f"{truth_path}: no 'resolution' or 'resolution_trap' lines")
     result = score(truth, collect_mention_persons(settings, _spark(settings), truth))
-    click.echo(f"planted {result.planted}: correct {result.correct}, wrong {result.wrong}, missed {result.missed}; "
-               f"traps {result.traps}: merged {result.trap_merges}")
+    click.echo(
+        f"planted {result.planted}: correct {result.correct}, wrong {result.wrong}, missed {result.missed}; "
+        f"traps {result.traps}: merged {result.trap_merges}"
+    )
     click.echo(f"precision {result.precision:.4f}  recall {result.recall:.4f}")
     for failure in result.failures[:20]:
         click.echo("  " + json.dumps(failure, ensure_ascii=False))
     if (min_precision is not None and result.precision < min_precision) or (
-            min_recall is not None and result.recall < min_recall):
+        min_recall is not None and result.recall < min_recall
+    ):
         raise SystemExit(1)
 
 

@@ -72,12 +72,22 @@ def render(registry: dict[str, Any], config: Any, config_name: str = "config/rul
         "| setting | value | meaning |",
         "| --- | --- | --- |",
     ]
-    lines += [f"| `{name}` | {_value(_lookup(config, name))} | {meaning} |" for name, meaning in GLOBAL_SETTINGS]
-    lines += ["", "## Overview", "", "| code | name | domain | keys | base severity |", "| --- | --- | --- | --- | --- |"]
+    lines += [
+        f"| `{name}` | {_value(_lookup(config, name))} | {meaning} |" for name, meaning in GLOBAL_SETTINGS
+    ]
+    lines += [
+        "",
+        "## Overview",
+        "",
+        "| code | name | domain | keys | base severity |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for code, spec in registry.items():
         severity = config.severity.base.get(code, "medium")
-        lines.append(f"| [{code}](#{code.lower()}) | {spec.name} | {DOMAIN_TITLES[spec.domain]} | "
-                     f"{', '.join(spec.keys)} | {severity} |")
+        lines.append(
+            f"| [{code}](#{code.lower()}) | {spec.name} | {DOMAIN_TITLES[spec.domain]} | "
+            f"{', '.join(spec.keys)} | {severity} |"
+        )
     for letter, domain in DOMAINS.items():
         specs = [s for c, s in registry.items() if c.startswith(letter)]
         if not specs:
@@ -115,10 +125,20 @@ def render_project_page(config_path: Path | None = None) -> str:
 
 
 @click.command("rules-doc")
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=DEFAULT_OUT, show_default=True,
-              help="Where to write the catalogue page.")
-@click.option("--config", "config_path", type=click.Path(exists=True, dir_okay=False, path_type=Path), default=None,
-              help="Rules configuration (default config/rules.yml).")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=DEFAULT_OUT,
+    show_default=True,
+    help="Where to write the catalogue page.",
+)
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(exists=True, dir_okay=False, path_type=Path),
+    default=None,
+    help="Rules configuration (default config/rules.yml).",
+)
 @click.option("--check", is_flag=True, help="Do not write; exit 1 when the page on disk is out of date.")
 def rules_doc(out: Path, config_path: Path | None, check: bool) -> None:
     """Generate the rule catalogue page from the rule code and config/rules.yml."""

@@ -25,8 +25,12 @@ class Settings(BaseSettings):
     register_url: str | None = Field(
         default=None, description="SQLAlchemy URL of the clue register; default SQLite under home."
     )
-    as_of: dt.date | None = Field(default=None, description="Data cut-off date of a run. Rules never read the clock.")
-    escalation_warn_days: int = Field(default=3, ge=0, description="a dispatch due within this many days is yellow")
+    as_of: dt.date | None = Field(
+        default=None, description="Data cut-off date of a run. Rules never read the clock."
+    )
+    escalation_warn_days: int = Field(
+        default=3, ge=0, description="a dispatch due within this many days is yellow"
+    )
     feeds_dir: Path = PROJECT_ROOT / "feeds"
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     rules_config: Path = PROJECT_ROOT / "config" / "rules.yml"

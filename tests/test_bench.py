@@ -17,8 +17,15 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def test_make_bench_at_scale_s(tmp_path: Path) -> None:
-    env = {**os.environ, "QINGFENG_HOME": str(tmp_path), "HOUSEHOLDS": "2000", "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
-    done = subprocess.run(["make", "-s", "bench"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=3000)
+    env = {
+        **os.environ,
+        "QINGFENG_HOME": str(tmp_path),
+        "HOUSEHOLDS": "2000",
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+    }
+    done = subprocess.run(
+        ["make", "-s", "bench"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=3000
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     result = json.loads((tmp_path / "bench" / "results" / "bench-h2000-s1.json").read_text(encoding="utf-8"))
     assert set(result["stages"]) == {"ingest", "resolve", "graph", "rules", "publish"}
@@ -28,5 +35,9 @@ def test_make_bench_at_scale_s(tmp_path: Path) -> None:
     baseline = result["baseline"]
     assert baseline["same_keys"] == {"S01": True, "S03": True, "E01": True}, baseline
     assert all(n > 0 for n in baseline["clues"].values()), baseline["clues"]
-    assert (tmp_path / "bench" / "results" / "bench-h2000-s1.md").read_text(encoding="utf-8").startswith("### 2,000")
+    assert (
+        (tmp_path / "bench" / "results" / "bench-h2000-s1.md")
+        .read_text(encoding="utf-8")
+        .startswith("### 2,000")
+    )
     assert "| **end to end** |" in done.stdout

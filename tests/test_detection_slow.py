@@ -34,7 +34,9 @@ def _run_district(tmp_path: Path, seed: int, spark) -> tuple:
     as_of = dt.date.fromisoformat(district["as_of"])
     home = tmp_path / "home"
     home.mkdir()
-    settings = get_settings(home=home, spark_master="local[2]", spark_shuffle_partitions=4, spark_driver_memory="2g")
+    settings = get_settings(
+        home=home, spark_master="local[2]", spark_shuffle_partitions=4, spark_driver_memory="2g"
+    )
 
     ingest_dir(settings, exports, spark=spark)
     resolve.main(settings, spark=spark)
@@ -64,8 +66,11 @@ def test_generated_district_recall_and_precision(tmp_path: Path, spark, seed: in
     problems = result.missed or result.false_positives or result.traps_hit
     if problems:
         print(f"\nseed {seed}\n" + evaluate.render_table(result))
-        for label, items in (("missed", result.missed), ("false positive", result.false_positives),
-                             ("trap hit", result.traps_hit)):
+        for label, items in (
+            ("missed", result.missed),
+            ("false positive", result.false_positives),
+            ("trap hit", result.traps_hit),
+        ):
             for rule, keys in items:
                 print(f"  {label}: {rule} {dict(keys)}")
     registered_keys = {code: set(spec.keys) for code, spec in REGISTRY.items()}

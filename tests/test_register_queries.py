@@ -183,9 +183,9 @@ def test_detail_subject_page_and_audit_log(session, people, loaded):
     assert detail["dispatches"][0]["colour"] == "red"
     clues = subject_clues(session, people["analyst"], "person", "330109198001011234")
     assert sorted(c.rule for c in clues) == ["S01", "S07"]
-    assert [c.id for c in subject_clues(session, people["analyst"], "person", "330109198001011234", limit=1)] == [
-        clues[0].id
-    ]
+    assert [
+        c.id for c in subject_clues(session, people["analyst"], "person", "330109198001011234", limit=1)
+    ] == [clues[0].id]
     rows, total = audit_log(session, people["auditor"], action="view")
     assert total == 1 and (rows[0].username, rows[0].target, rows[0].ip) == (
         "fenxi",
@@ -196,8 +196,12 @@ def test_detail_subject_page_and_audit_log(session, people, loaded):
         audit_log(session, people["analyst"])
     events = clue_events(session, people["auditor"])
     assert len(events) == 6 and events[0].id > events[-1].id  # 3 x (status change, dispatch), newest first
-    assert [e.id for e in clue_events(session, people["auditor"], per_page=2, page=2)] == [e.id for e in events[2:4]]
-    assert {e.clue_id for e in clue_events(session, people["auditor"], clue_id=loaded["李四"])} == {loaded["李四"]}
+    assert [e.id for e in clue_events(session, people["auditor"], per_page=2, page=2)] == [
+        e.id for e in events[2:4]
+    ]
+    assert {e.clue_id for e in clue_events(session, people["auditor"], clue_id=loaded["李四"])} == {
+        loaded["李四"]
+    }
     with pytest.raises(PermissionDenied):
         clue_events(session, people["analyst"])
 
@@ -241,7 +245,9 @@ def test_export_masks_ids_for_roles_without_id_access_and_blocks_formulas(engine
     masked = export(people["admin"], "jsonl").decode()  # admin: least privilege, no full IDs
     assert person not in masked and cadre not in masked
     record = json.loads(masked)
-    assert record["keys"]["person"] == "330109********1234" and record["keys"]["cadre"] == "330109********5678"
+    assert (
+        record["keys"]["person"] == "330109********1234" and record["keys"]["cadre"] == "330109********5678"
+    )
     assert record["subjects"][0]["id"] == "330109********1234" and record["subjects"][1]["id"] == "东村"
     assert "330109********5678" in record["path"] and "330109********1234" in record["evidence"][0]["note"]
     full = export(people["analyst"], "jsonl").decode()

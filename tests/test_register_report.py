@@ -129,7 +129,10 @@ def test_monthly_trend_matches_the_hand_computed_months(session, history):
 
 def test_open_clue_counts(session, history):
     counts = open_clue_counts(session)  # B is closed; A, C, D, E open
-    assert counts == {"by_rule": [("S01", 2), ("E01", 1), ("S07", 1)], "by_town": [("城关镇", 3), ("南山镇", 1)]}
+    assert counts == {
+        "by_rule": [("S01", 2), ("E01", 1), ("S07", 1)],
+        "by_town": [("城关镇", 3), ("南山镇", 1)],
+    }
 
 
 def _cli(monkeypatch, register_url, tmp_path, *args, input=None):

@@ -42,8 +42,11 @@ def test_publish_stores_subject_risk_and_the_clues_highest_score(engine, session
     publish(engine, CLUES, RunInfo(as_of=AS_OF))
     expected = {(p.kind, p.id): p for p in risk_profiles(CLUES)}  # the risk job on the same clues
     rows = stored(session)
-    assert set(rows) == set(expected) == {("person", ZHANG), ("person", LI), ("person", WANG),
-                                          ("village", "东村"), ("village", "西村")}
+    assert (
+        set(rows)
+        == set(expected)
+        == {("person", ZHANG), ("person", LI), ("person", WANG), ("village", "东村"), ("village", "西村")}
+    )
     for key, p in expected.items():
         assert rows[key] == (p.name, p.score, p.clue_count, p.rules, p.explanation, AS_OF)
     assert rows[("person", ZHANG)][2:4] == (2, ("S01", "S07"))
@@ -82,12 +85,15 @@ def test_republishing_is_idempotent_and_dismissed_clues_stop_counting(engine, se
     publish(engine, CLUES, RunInfo(as_of=later))
     rows = stored(session)
     active = [c for c in CLUES if not (c["rule"] == "S07" and c["amount"] == 500)]
-    assert {k: v[1:3] for k, v in rows.items()} == {(p.kind, p.id): (p.score, p.clue_count)
-                                                    for p in risk_profiles(active)}
+    assert {k: v[1:3] for k, v in rows.items()} == {
+        (p.kind, p.id): (p.score, p.clue_count) for p in risk_profiles(active)
+    }
     assert rows[("person", ZHANG)][2:4] == (1, ("S01",)) and rows[("person", ZHANG)][5] == later
 
     # a clue no longer detected stops counting too; 李四 has no other clue, so his profile goes
-    publish(engine, [c for c in CLUES if c["keys"]["person"] != LI], RunInfo(as_of=later, rules=["S01", "S07"]))
+    publish(
+        engine, [c for c in CLUES if c["keys"]["person"] != LI], RunInfo(as_of=later, rules=["S01", "S07"])
+    )
     rows = stored(session)
     assert ("person", LI) not in rows and ("village", "西村") not in rows
     li = session.scalar(select(Clue).where(Clue.amount == 250000))
@@ -96,8 +102,17 @@ def test_republishing_is_idempotent_and_dismissed_clues_stop_counting(engine, se
 
 @pytest.mark.parametrize("n", [300])
 def test_refresh_is_set_based_on_many_clues(engine, session, people, n):
-    many = [make_clue("S01", f"3301091980{i:08d}"[:18], f"人{i}", amount=100 + i, village=f"村{i % 7}",
-                      programme=f"项目{i}") for i in range(n)]
+    many = [
+        make_clue(
+            "S01",
+            f"3301091980{i:08d}"[:18],
+            f"人{i}",
+            amount=100 + i,
+            village=f"村{i % 7}",
+            programme=f"项目{i}",
+        )
+        for i in range(n)
+    ]
     publish(engine, many, RunInfo(as_of=AS_OF))
     rows = stored(session)
     assert len(rows) == n + 7

@@ -87,7 +87,9 @@ def blind_run(spark, tmp_path_factory):
     from qingfeng.settings import get_settings
 
     home = tmp_path_factory.mktemp("blind_home")
-    settings = get_settings(home=home, spark_master="local[2]", spark_shuffle_partitions=4, spark_driver_memory="2g")
+    settings = get_settings(
+        home=home, spark_master="local[2]", spark_shuffle_partitions=4, spark_driver_memory="2g"
+    )
     return run_pipeline(spark, settings, BLIND, AS_OF)
 
 
@@ -121,7 +123,10 @@ def test_blind_clues_carry_catalogue_keys_and_evidence(blind_run) -> None:
     assert float(by_rule["E01"]["amount"]) == 115000.0
     assert float(by_rule["A02"]["amount"]) == 16400.0
     assert {s["id"] for s in by_rule["S06"]["subjects"] if s["kind"] == "person"} == {
-        "330110193301010711", "330110193402020812", "330110193503030913"}
+        "330110193301010711",
+        "330110193402020812",
+        "330110193503030913",
+    }
 
 
 def test_catalogue_key_names_are_the_registered_ones() -> None:
@@ -140,9 +145,13 @@ def test_sample_district_clues_have_catalogue_keys(spark, tmp_path) -> None:
     from qingfeng.settings import get_settings
 
     sample = Path(__file__).parent / "fixtures" / "sample"
-    settings = get_settings(home=tmp_path, spark_master="local[2]", spark_shuffle_partitions=4, spark_driver_memory="2g")
+    settings = get_settings(
+        home=tmp_path, spark_master="local[2]", spark_shuffle_partitions=4, spark_driver_memory="2g"
+    )
     _, _, clues = run_pipeline(spark, settings, sample, dt.date(2023, 12, 31))
-    wrong = {(c["rule"], tuple(sorted(c["keys"]))) for c in clues if set(c["keys"]) != CATALOGUE_KEYS[c["rule"]]}
+    wrong = {
+        (c["rule"], tuple(sorted(c["keys"]))) for c in clues if set(c["keys"]) != CATALOGUE_KEYS[c["rule"]]
+    }
     assert wrong == set()
     assert {s.code for s in select_specs()} == set(CATALOGUE_KEYS)
     assert [c["rule"] for c in clues] == [], "a clean sample district gives no clue"

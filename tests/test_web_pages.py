@@ -48,20 +48,31 @@ def reference_queue(session, user, f: ClueFilter, today: dt.date, warn_days: int
     dl = open_deadline_subquery()
     colour = colour_expr(dl.c.deadline, today, warn_days)
     stmt = select(Clue.id, dl.c.deadline, colour).outerjoin(dl, dl.c.clue_id == Clue.id)
-    conds = [getattr(Clue, n) == getattr(f, n) for n in ("rule", "domain", "town", "village", "status", "severity",
-                                                          "as_of") if getattr(f, n) is not None]
+    conds = [
+        getattr(Clue, n) == getattr(f, n)
+        for n in ("rule", "domain", "town", "village", "status", "severity", "as_of")
+        if getattr(f, n) is not None
+    ]
     if f.colour:
         conds.append(colour == f.colour)
     if f.q:
-        conds.append(exists().where(ClueSubject.clue_id == Clue.id,
-                                    or_(ClueSubject.subject_id == f.q, ClueSubject.name.contains(f.q))))
+        conds.append(
+            exists().where(
+                ClueSubject.clue_id == Clue.id,
+                or_(ClueSubject.subject_id == f.q, ClueSubject.name.contains(f.q)),
+            )
+        )
     if user.role == "liaison":
-        conds.append(exists().where(Dispatch.clue_id == Clue.id, Dispatch.unit_id == user.unit_id,
-                                    Dispatch.state != "withdrawn"))
+        conds.append(
+            exists().where(
+                Dispatch.clue_id == Clue.id, Dispatch.unit_id == user.unit_id, Dispatch.state != "withdrawn"
+            )
+        )
     stmt = stmt.where(and_(*conds)) if conds else stmt
     total = session.scalar(select(func.count()).select_from(stmt.subquery()))
-    rows = session.execute(stmt.order_by(*sort_order(f.sort, f.descending)).limit(f.per_page)
-                           .offset((f.page - 1) * f.per_page)).all()
+    rows = session.execute(
+        stmt.order_by(*sort_order(f.sort, f.descending)).limit(f.per_page).offset((f.page - 1) * f.per_page)
+    ).all()
     return [tuple(r) for r in rows], total
 
 
@@ -146,17 +157,32 @@ def test_charts_are_self_contained_svg():
     assert "<polyline" in line and "2025-02" in line and "<text" in line
 
 
-@pytest.mark.parametrize(("kind", "subject_id"), [("person", "330109198503154321"), ("village", "红星村"),
-                                                  ("company", "91330109MA2B3C4D5E"), ("person", "nobody")])
+@pytest.mark.parametrize(
+    ("kind", "subject_id"),
+    [
+        ("person", "330109198503154321"),
+        ("village", "红星村"),
+        ("company", "91330109MA2B3C4D5E"),
+        ("person", "nobody"),
+    ],
+)
 @pytest.mark.parametrize("username", ["analyst1", "liaison1"])
 def test_subject_clues_match_the_reference_query(register, kind, subject_id, username):
     with register() as session:
         user = session.scalar(select(User).where(User.username == username))
-        stmt = select(Clue.id).where(exists().where(ClueSubject.clue_id == Clue.id, ClueSubject.kind == kind,
-                                                    ClueSubject.subject_id == subject_id))
+        stmt = select(Clue.id).where(
+            exists().where(
+                ClueSubject.clue_id == Clue.id, ClueSubject.kind == kind, ClueSubject.subject_id == subject_id
+            )
+        )
         if username != "analyst1":
-            stmt = stmt.where(exists().where(Dispatch.clue_id == Clue.id, Dispatch.unit_id == user.unit_id,
-                                             Dispatch.state != "withdrawn"))
+            stmt = stmt.where(
+                exists().where(
+                    Dispatch.clue_id == Clue.id,
+                    Dispatch.unit_id == user.unit_id,
+                    Dispatch.state != "withdrawn",
+                )
+            )
         expected = list(session.scalars(stmt.order_by(Clue.first_seen.desc(), Clue.id)))
         assert [c.id for c in subject_clues(session, user, kind, subject_id)] == expected
         assert [c.id for c in subject_clues(session, user, kind, subject_id, limit=1)] == expected[:1]

@@ -15,7 +15,15 @@ if TYPE_CHECKING:
 
     from qingfeng.settings import Settings
 
-INPUTS = ("person", "marriage_registration", "cadre_relative", "cadre", "company", "company_party", "shareholder")
+INPUTS = (
+    "person",
+    "marriage_registration",
+    "cadre_relative",
+    "cadre",
+    "company",
+    "company_party",
+    "shareholder",
+)
 
 
 def build_graph(tables: Mapping[str, DataFrame], *, kinship_steps: int = 2) -> dict[str, DataFrame]:
@@ -24,9 +32,13 @@ def build_graph(tables: Mapping[str, DataFrame], *, kinship_steps: int = 2) -> d
 
     if "person" not in tables:
         raise ValueError("the graph needs curated/person; run `qingfeng resolve` first")
-    relation = family_edges(tables["person"], tables.get("marriage_registration"), tables.get("cadre_relative"))
+    relation = family_edges(
+        tables["person"], tables.get("marriage_registration"), tables.get("cadre_relative")
+    )
     if "company_party" in tables and "company" in tables:
-        relation = relation.unionByName(company_edges(tables["company_party"], tables["company"], tables.get("shareholder")))
+        relation = relation.unionByName(
+            company_edges(tables["company_party"], tables["company"], tables.get("shareholder"))
+        )
     relation = relation.select(*RELATION_COLUMNS).localCheckpoint()
     out = {"relation": relation}
     if "cadre" in tables:
@@ -45,10 +57,19 @@ def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
     from qingfeng import lake
 
     started = time.monotonic()
-    tables = {t: lake.read_table(spark, settings, "curated", t) for t in INPUTS if lake.exists(settings, "curated", t)}
+    tables = {
+        t: lake.read_table(spark, settings, "curated", t)
+        for t in INPUTS
+        if lake.exists(settings, "curated", t)
+    }
     steps = kinship_steps(settings)
     counts = {}
     for name, df in build_graph(tables, kinship_steps=steps).items():
         lake.write_table(df, settings, "curated", name)
         counts[name] = lake.read_table(spark, settings, "curated", name).count()
-    return {"stage": "graph", "kinship_steps": steps, "tables": counts, "seconds": round(time.monotonic() - started, 1)}
+    return {
+        "stage": "graph",
+        "kinship_steps": steps,
+        "tables": counts,
+        "seconds": round(time.monotonic() - started, 1),
+    }

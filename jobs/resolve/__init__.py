@@ -17,9 +17,21 @@ if TYPE_CHECKING:
     from qingfeng.settings import Settings
 
 STANDARDIZED_TABLES = (
-    "registry_person", "marriage_registration", "death_record", "cadre", "cadre_relative", "subsidy_payment",
-    "payroll", "company", "shareholder", "asset_holding", "project", "project_payment", "lease_contract",
-    "rent_receivable", "site_wage",
+    "registry_person",
+    "marriage_registration",
+    "death_record",
+    "cadre",
+    "cadre_relative",
+    "subsidy_payment",
+    "payroll",
+    "company",
+    "shareholder",
+    "asset_holding",
+    "project",
+    "project_payment",
+    "lease_contract",
+    "rent_receivable",
+    "site_wage",
 )
 
 
@@ -32,12 +44,16 @@ def resolve_tables(tables: Mapping[str, DataFrame], *, config: MatchConfig) -> d
     from qingfeng.jobs.resolve.person import person_master, reference
 
     if "registry_person" not in tables:
-        raise ValueError("resolve needs the standardized table registry_person (户籍人口信息); it has not been ingested")
+        raise ValueError(
+            "resolve needs the standardized table registry_person (户籍人口信息); it has not been ingested"
+        )
     ref = reference(tables["registry_person"]).localCheckpoint()
     specs = [s for s in mt.MENTIONS if s.table in tables]
     all_mentions = _union_all([mt.mention_rows(tables[s.table], s) for s in specs]).localCheckpoint()
-    mention_frames = {(s.table, s.column): all_mentions.filter((F.col("table") == s.table) & (F.col("column") == s.column))
-                      for s in specs}
+    mention_frames = {
+        (s.table, s.column): all_mentions.filter((F.col("table") == s.table) & (F.col("column") == s.column))
+        for s in specs
+    }
     resolved, held = _resolve([all_mentions], ref, config, resolve_signatures)
 
     out: dict[str, DataFrame] = {}
@@ -48,9 +64,12 @@ def resolve_tables(tables: Mapping[str, DataFrame], *, config: MatchConfig) -> d
         quarantine.append(mt.quarantine_rows(rows, held))
 
     if "cadre_relative" in out:  # second pass: relatives, hinted by the resolved cadre's household
-        cadre_home = ref.select(F.col("person_id").alias("cadre_id_person"),
-                                F.col("household_no").alias("_hh"), F.col("village").alias("_village"),
-                                F.col("town").alias("_town"))
+        cadre_home = ref.select(
+            F.col("person_id").alias("cadre_id_person"),
+            F.col("household_no").alias("_hh"),
+            F.col("village").alias("_village"),
+            F.col("town").alias("_town"),
+        )
         hinted = out["cadre_relative"].join(cadre_home, "cadre_id_person", "left")
         spec = mt.MentionSpec("cadre_relative", "relative_id", "relative_name", "_hh", "_village", "_town")
         rows = mt.mention_rows(hinted, spec, hint=True).localCheckpoint()
@@ -64,11 +83,13 @@ def resolve_tables(tables: Mapping[str, DataFrame], *, config: MatchConfig) -> d
         companies = co.company_master(out["company"])
         out["company_party"] = co.company_parties(out["company"], out.get("shareholder"))
         if "project_payment" in tables:
-            out["project_payment"] = co.match_company_name(tables["project_payment"], "payee_name", companies,
-                                                           out_col="payee_credit_code")
+            out["project_payment"] = co.match_company_name(
+                tables["project_payment"], "payee_name", companies, out_col="payee_credit_code"
+            )
         if "lease_contract" in out:
-            out["lease_contract"] = co.match_company_name(out["lease_contract"], "lessee_name", companies,
-                                                          out_col="lessee_credit_code")
+            out["lease_contract"] = co.match_company_name(
+                out["lease_contract"], "lessee_name", companies, out_col="lessee_credit_code"
+            )
         out["company_master"] = companies
     for name, df in tables.items():  # tables without person mentions pass through unchanged
         out.setdefault(name, df)
@@ -76,7 +97,9 @@ def resolve_tables(tables: Mapping[str, DataFrame], *, config: MatchConfig) -> d
     return out
 
 
-def _resolve(frames: list[DataFrame], ref: DataFrame, config: MatchConfig, resolve_signatures) -> tuple[DataFrame, DataFrame]:
+def _resolve(
+    frames: list[DataFrame], ref: DataFrame, config: MatchConfig, resolve_signatures
+) -> tuple[DataFrame, DataFrame]:
     from qingfeng.jobs.resolve.mentions import signatures
 
     sigs = signatures(_union_all(frames))
@@ -96,7 +119,11 @@ def load_match_config(settings: Settings) -> MatchConfig:
     import yaml
     from qingfeng.jobs.resolve.matching import MatchConfig
 
-    data = yaml.safe_load(settings.rules_config.read_text(encoding="utf-8")) if settings.rules_config.exists() else {}
+    data = (
+        yaml.safe_load(settings.rules_config.read_text(encoding="utf-8"))
+        if settings.rules_config.exists()
+        else {}
+    )
     return MatchConfig.from_mapping((data or {}).get("resolution"))
 
 
@@ -107,8 +134,11 @@ def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
     from qingfeng import lake
 
     started = time.monotonic()
-    tables = {t: lake.read_table(spark, settings, "standardized", t)
-              for t in STANDARDIZED_TABLES if lake.exists(settings, "standardized", t)}
+    tables = {
+        t: lake.read_table(spark, settings, "standardized", t)
+        for t in STANDARDIZED_TABLES
+        if lake.exists(settings, "standardized", t)
+    }
     outputs = resolve_tables(tables, config=load_match_config(settings))
     # curated/company is the company master; the resolved company rows are kept as company_registration.
     if "company_master" in outputs:
@@ -119,8 +149,13 @@ def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
         lake.write_table(df, settings, "curated", name)
         counts[name] = lake.read_table(spark, settings, "curated", name).count()
     methods = _method_counts(spark, settings, lake)
-    return {"stage": "resolve", "tables": counts, "methods": methods,
-            "quarantined": counts.get("resolution_quarantine", 0), "seconds": round(time.monotonic() - started, 1)}
+    return {
+        "stage": "resolve",
+        "tables": counts,
+        "methods": methods,
+        "quarantined": counts.get("resolution_quarantine", 0),
+        "seconds": round(time.monotonic() - started, 1),
+    }
 
 
 def _method_counts(spark: SparkSession, settings: Settings, lake: Any) -> dict[str, int]:

@@ -21,12 +21,14 @@ from qingfeng.jobs.resolve.normalize import birth_date_from_id, surname_key
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
 
-CANDIDATE = T.StructType([
-    T.StructField("person_id", T.StringType()),
-    T.StructField("name", T.StringType()),
-    T.StructField("household_no", T.StringType()),
-    T.StructField("score", T.DoubleType()),
-])
+CANDIDATE = T.StructType(
+    [
+        T.StructField("person_id", T.StringType()),
+        T.StructField("name", T.StringType()),
+        T.StructField("household_no", T.StringType()),
+        T.StructField("score", T.DoubleType()),
+    ]
+)
 RESOLVED_COLUMNS = ["sig_id", "person_id", "method", "score"]
 QUARANTINE_COLUMNS = ["sig_id", "reason", "candidates"]
 
@@ -42,13 +44,22 @@ class MatchConfig:
     repair_score: float = 0.99
     village_name_score: float = 0.9
     max_candidates: int = 5
-    weights: dict[str, float] = field(default_factory=lambda: {
-        "name_exact": 6.0, "name_pinyin": 4.0, "name_edit1": 2.0, "name_differs": -6.0,
-        "birth_agrees": 7.0, "birth_differs": -5.0,
-        "household_agrees": 6.0, "household_differs": -8.0,
-        "village_agrees": 2.0, "village_differs": -3.0,
-        "id_close": 5.0, "id_far": -3.0,
-    })
+    weights: dict[str, float] = field(
+        default_factory=lambda: {
+            "name_exact": 6.0,
+            "name_pinyin": 4.0,
+            "name_edit1": 2.0,
+            "name_differs": -6.0,
+            "birth_agrees": 7.0,
+            "birth_differs": -5.0,
+            "household_agrees": 6.0,
+            "household_differs": -8.0,
+            "village_agrees": 2.0,
+            "village_differs": -3.0,
+            "id_close": 5.0,
+            "id_far": -3.0,
+        }
+    )
 
     @classmethod
     def from_mapping(cls, data: dict | None) -> MatchConfig:
@@ -57,18 +68,24 @@ class MatchConfig:
         return cls(**data, weights=weights)
 
 
-def resolve_signatures(sigs: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple[DataFrame, DataFrame]:
+def resolve_signatures(
+    sigs: DataFrame, ref: DataFrame, *, config: MatchConfig
+) -> tuple[DataFrame, DataFrame]:
     # Each step is checkpointed: the cascade would otherwise nest every earlier step's plan several times.
     sigs = sigs.withColumn("raw_u", F.upper(F.trim("id_raw"))).localCheckpoint()
     by_id = sigs.filter(F.col("id_status").isin("valid", "legacy15")).select(
-        "sig_id", F.col("id").alias("person_id"),
+        "sig_id",
+        F.col("id").alias("person_id"),
         F.when(F.col("id_status") == "legacy15", "id_legacy15").otherwise("id").alias("method"),
         F.lit(1.0).alias("score"),
     )
     rest = sigs.filter(~F.col("id_status").isin("valid", "legacy15") | F.col("id_status").isNull())
     rest = rest.filter(F.col("name_norm").isNotNull())
     no_name = sigs.filter(~F.col("id_status").isin("valid", "legacy15") & F.col("name_norm").isNull()).select(
-        "sig_id", F.lit("unresolved").alias("reason"), F.array().cast(T.ArrayType(CANDIDATE)).alias("candidates"))
+        "sig_id",
+        F.lit("unresolved").alias("reason"),
+        F.array().cast(T.ArrayType(CANDIDATE)).alias("candidates"),
+    )
 
     resolved, quarantined = [by_id], [no_name]
     steps = (
@@ -84,8 +101,13 @@ def resolve_signatures(sigs: DataFrame, ref: DataFrame, *, config: MatchConfig) 
         quarantined.append(held)
         done = ok.select("sig_id").unionByName(held.select("sig_id"))
         rest = rest.join(done, "sig_id", "left_anti").localCheckpoint()
-    quarantined.append(rest.select("sig_id", F.lit("unresolved").alias("reason"),
-                                   F.array().cast(T.ArrayType(CANDIDATE)).alias("candidates")))
+    quarantined.append(
+        rest.select(
+            "sig_id",
+            F.lit("unresolved").alias("reason"),
+            F.array().cast(T.ArrayType(CANDIDATE)).alias("candidates"),
+        )
+    )
     return _union(resolved, RESOLVED_COLUMNS), _union(quarantined, QUARANTINE_COLUMNS)
 
 
@@ -98,16 +120,20 @@ def _union(frames: list[DataFrame], columns: list[str]) -> DataFrame:
 
 def _candidate(score: Column) -> Column:
     return F.struct(
-        F.col("c.person_id").alias("person_id"), F.col("c.name").alias("name"),
-        F.col("c.household_no").alias("household_no"), score.cast("double").alias("score"),
+        F.col("c.person_id").alias("person_id"),
+        F.col("c.name").alias("name"),
+        F.col("c.household_no").alias("household_no"),
+        score.cast("double").alias("score"),
     )
 
 
 def _conflict() -> Column:
     """A known household on the mention that differs from the candidate's: never an accepted match."""
-    return (~F.coalesce(F.col("m.household_is_hint"), F.lit(False))
-            & F.col("m.household_no").isNotNull()
-            & (F.col("m.household_no") != F.coalesce(F.col("c.household_no"), F.lit(""))))
+    return (
+        ~F.coalesce(F.col("m.household_is_hint"), F.lit(False))
+        & F.col("m.household_no").isNotNull()
+        & (F.col("m.household_no") != F.coalesce(F.col("c.household_no"), F.lit("")))
+    )
 
 
 def _decide_unique(pairs: DataFrame, *, method: str, score: float) -> tuple[DataFrame, DataFrame]:
@@ -120,25 +146,36 @@ def _decide_unique(pairs: DataFrame, *, method: str, score: float) -> tuple[Data
         F.collect_set("cand").alias("all"),
     )
     resolved = grouped.filter(F.size("ok") == 1).select(
-        "sig_id", F.col("ok")[0]["person_id"].alias("person_id"), F.lit(method).alias("method"),
-        F.lit(score).alias("score"))
+        "sig_id",
+        F.col("ok")[0]["person_id"].alias("person_id"),
+        F.lit(method).alias("method"),
+        F.lit(score).alias("score"),
+    )
     ambiguous = grouped.filter(F.size("ok") >= 2).select(
-        "sig_id", F.lit("ambiguous").alias("reason"), F.array_sort("all").alias("candidates"))
+        "sig_id", F.lit("ambiguous").alias("reason"), F.array_sort("all").alias("candidates")
+    )
     return resolved, ambiguous
 
 
 def _household_name(rest: DataFrame, ref: DataFrame) -> tuple[DataFrame, DataFrame]:
     m = rest.filter(F.col("household_no").isNotNull()).alias("m")
     c = ref.alias("c")
-    pairs = m.join(c, (F.col("m.household_no") == F.col("c.household_no"))
-                   & (F.col("m.name_norm") == F.col("c.name_norm"))).select(
-        F.col("m.sig_id").alias("sig_id"), F.lit(False).alias("conflict"), _candidate(F.lit(1.0)).alias("cand"))
+    pairs = m.join(
+        c,
+        (F.col("m.household_no") == F.col("c.household_no")) & (F.col("m.name_norm") == F.col("c.name_norm")),
+    ).select(
+        F.col("m.sig_id").alias("sig_id"),
+        F.lit(False).alias("conflict"),
+        _candidate(F.lit(1.0)).alias("cand"),
+    )
     return _decide_unique(pairs, method="household_name", score=1.0)
 
 
 SUBSTITUTIONS = "transform(sequence(1, 18), i -> overlay({c}, '*', i, 1))"
-TRANSPOSITIONS = ("filter(transform(sequence(1, 17), i -> concat(substr({c}, 1, i - 1), substr({c}, i + 1, 1), "
-                  "substr({c}, i, 1), substr({c}, i + 2))), v -> v != {c})")
+TRANSPOSITIONS = (
+    "filter(transform(sequence(1, 17), i -> concat(substr({c}, 1, i - 1), substr({c}, i + 1, 1), "
+    "substr({c}, i, 1), substr({c}, i + 2))), v -> v != {c})"
+)
 
 
 def _id_repair(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple[DataFrame, DataFrame]:
@@ -150,9 +187,15 @@ def _id_repair(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple
     r_sub = reg.select("*", F.explode(F.expr(SUBSTITUTIONS.format(c="person_id"))).alias("key"))
     sub = m_sub.alias("m").join(r_sub.alias("c"), ["name_norm", "key"])
     m_tr = bad.select("*", F.explode(F.expr(TRANSPOSITIONS.format(c="raw_u"))).alias("key"))
-    tr = m_tr.alias("m").join(reg.alias("c"), (F.col("m.name_norm") == F.col("c.name_norm"))
-                              & (F.col("m.key") == F.col("c.person_id")))
-    cols = [F.col("m.sig_id").alias("sig_id"), _conflict().alias("conflict"), _candidate(F.lit(config.repair_score)).alias("cand")]
+    tr = m_tr.alias("m").join(
+        reg.alias("c"),
+        (F.col("m.name_norm") == F.col("c.name_norm")) & (F.col("m.key") == F.col("c.person_id")),
+    )
+    cols = [
+        F.col("m.sig_id").alias("sig_id"),
+        _conflict().alias("conflict"),
+        _candidate(F.lit(config.repair_score)).alias("cand"),
+    ]
     pairs = sub.select(*cols).unionByName(tr.select(*cols))
     return _decide_unique(pairs, method="id_repair", score=config.repair_score)
 
@@ -160,16 +203,23 @@ def _id_repair(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple
 def _village_name(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple[DataFrame, DataFrame]:
     """Only for hinted households (declared relatives): the unique same-name person in the cadre's village."""
     m = rest.filter(F.col("household_is_hint") & F.col("village").isNotNull()).alias("m")
-    pairs = m.join(ref.alias("c"), (F.col("m.village") == F.col("c.village"))
-                   & (F.col("m.name_norm") == F.col("c.name_norm"))
-                   & F.col("m.town").eqNullSafe(F.col("c.town"))).select(
-        F.col("m.sig_id").alias("sig_id"), F.lit(False).alias("conflict"),
-        _candidate(F.lit(config.village_name_score)).alias("cand"))
+    pairs = m.join(
+        ref.alias("c"),
+        (F.col("m.village") == F.col("c.village"))
+        & (F.col("m.name_norm") == F.col("c.name_norm"))
+        & F.col("m.town").eqNullSafe(F.col("c.town")),
+    ).select(
+        F.col("m.sig_id").alias("sig_id"),
+        F.lit(False).alias("conflict"),
+        _candidate(F.lit(config.village_name_score)).alias("cand"),
+    )
     return _decide_unique(pairs, method="village_name", score=config.village_name_score)
 
 
 def _blocked_pairs(rest: DataFrame, ref: DataFrame) -> DataFrame:
-    m = rest.withColumn("birth_hint", birth_date_from_id(F.col("raw_u"))).withColumn("surname", surname_key(F.col("name_norm")))
+    m = rest.withColumn("birth_hint", birth_date_from_id(F.col("raw_u"))).withColumn(
+        "surname", surname_key(F.col("name_norm"))
+    )
     c = ref.withColumn("surname", surname_key(F.col("name_norm")))
     rules = [
         ["household_no"],
@@ -181,8 +231,11 @@ def _blocked_pairs(rest: DataFrame, ref: DataFrame) -> DataFrame:
     for keys in rules:
         left = m.withColumnRenamed("birth_hint", "birth_date") if "birth_date" in keys else m
         cond = [F.col(f"m.{k}") == F.col(f"c.{k}") for k in keys]
-        frames.append(left.alias("m").join(c.alias("c"), cond).select(
-            F.col("m.sig_id").alias("sig_id"), F.col("c.person_id").alias("person_id")))
+        frames.append(
+            left.alias("m")
+            .join(c.alias("c"), cond)
+            .select(F.col("m.sig_id").alias("sig_id"), F.col("c.person_id").alias("person_id"))
+        )
     out = frames[0]
     for f in frames[1:]:
         out = out.unionByName(f)
@@ -192,49 +245,91 @@ def _blocked_pairs(rest: DataFrame, ref: DataFrame) -> DataFrame:
 def _probabilistic(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple[DataFrame, DataFrame]:
     spark = rest.sparkSession
     m = rest.withColumn("birth_hint", birth_date_from_id(F.col("raw_u")))
-    pairs = _blocked_pairs(rest, ref).alias("p").join(m.alias("m"), F.col("p.sig_id") == F.col("m.sig_id")).join(
-        ref.alias("c"), F.col("p.person_id") == F.col("c.person_id")).localCheckpoint()
-    names = [r[0] for r in pairs.select(F.col("m.name_norm")).union(pairs.select(F.col("c.name_norm"))).distinct().collect()]
+    pairs = (
+        _blocked_pairs(rest, ref)
+        .alias("p")
+        .join(m.alias("m"), F.col("p.sig_id") == F.col("m.sig_id"))
+        .join(ref.alias("c"), F.col("p.person_id") == F.col("c.person_id"))
+        .localCheckpoint()
+    )
+    names = [
+        r[0]
+        for r in pairs.select(F.col("m.name_norm"))
+        .union(pairs.select(F.col("c.name_norm")))
+        .distinct()
+        .collect()
+    ]
     pinyin = spark.createDataFrame([(n, _pinyin(n)) for n in names if n], "name_norm string, pinyin string")
-    pairs = (pairs.join(F.broadcast(pinyin.alias("pm")), F.col("m.name_norm") == F.col("pm.name_norm"), "left")
-             .join(F.broadcast(pinyin.alias("pc")), F.col("c.name_norm") == F.col("pc.name_norm"), "left"))
+    pairs = pairs.join(
+        F.broadcast(pinyin.alias("pm")), F.col("m.name_norm") == F.col("pm.name_norm"), "left"
+    ).join(F.broadcast(pinyin.alias("pc")), F.col("c.name_norm") == F.col("pc.name_norm"), "left")
     scored = pairs.select(
-        F.col("m.sig_id").alias("sig_id"), _conflict().alias("conflict"),
-        _probability(_weight(config), config.prior_log2).alias("p"), F.col("c.person_id"), F.col("c.name"),
+        F.col("m.sig_id").alias("sig_id"),
+        _conflict().alias("conflict"),
+        _probability(_weight(config), config.prior_log2).alias("p"),
+        F.col("c.person_id"),
+        F.col("c.name"),
         F.col("c.household_no"),
-    ).withColumn("cand", F.struct(
-        F.col("person_id"), F.col("name"), F.col("household_no"), F.round("p", 4).alias("score")))
-    ranked = scored.groupBy("sig_id").agg(
-        F.sort_array(F.collect_list(F.when(~F.col("conflict"), F.struct(F.col("p"), F.col("person_id")))), False).alias("ok"),
-        F.sort_array(F.collect_list(F.struct(F.col("cand.score").alias("s"), F.col("cand"))), False).alias("all"),
-    ).withColumn("top", F.col("ok")[0]).withColumn("second", F.col("ok")[1])
+    ).withColumn(
+        "cand",
+        F.struct(F.col("person_id"), F.col("name"), F.col("household_no"), F.round("p", 4).alias("score")),
+    )
+    ranked = (
+        scored.groupBy("sig_id")
+        .agg(
+            F.sort_array(
+                F.collect_list(F.when(~F.col("conflict"), F.struct(F.col("p"), F.col("person_id")))), False
+            ).alias("ok"),
+            F.sort_array(
+                F.collect_list(F.struct(F.col("cand.score").alias("s"), F.col("cand"))), False
+            ).alias("all"),
+        )
+        .withColumn("top", F.col("ok")[0])
+        .withColumn("second", F.col("ok")[1])
+    )
     accept = (F.col("top.p") >= config.accept_threshold) & (
-        F.col("second").isNull() | (F.col("top.p") - F.col("second.p") >= config.ambiguity_margin))
+        F.col("second").isNull() | (F.col("top.p") - F.col("second.p") >= config.ambiguity_margin)
+    )
     resolved = ranked.filter(F.coalesce(accept, F.lit(False))).select(
-        "sig_id", F.col("top.person_id").alias("person_id"), F.lit("probabilistic").alias("method"),
-        F.round(F.col("top.p"), 4).alias("score"))
+        "sig_id",
+        F.col("top.person_id").alias("person_id"),
+        F.lit("probabilistic").alias("method"),
+        F.round(F.col("top.p"), 4).alias("score"),
+    )
     n_close = F.size(F.filter("ok", lambda s: s["p"] >= config.review_threshold))
     held = ranked.filter(~F.coalesce(accept, F.lit(False))).select(
-        "sig_id", F.when(n_close >= 2, "ambiguous").otherwise("unresolved").alias("reason"),
-        F.transform(F.slice("all", 1, config.max_candidates), lambda s: s["cand"]).alias("candidates"))
+        "sig_id",
+        F.when(n_close >= 2, "ambiguous").otherwise("unresolved").alias("reason"),
+        F.transform(F.slice("all", 1, config.max_candidates), lambda s: s["cand"]).alias("candidates"),
+    )
     return resolved, held
 
 
 def _weight(config: MatchConfig) -> Column:
     w = config.weights
     m, c = "m.", "c."
-    name = (F.when(F.col(m + "name_norm") == F.col(c + "name_norm"), w["name_exact"])
-            .when(F.col("pm.pinyin") == F.col("pc.pinyin"), w["name_pinyin"])
-            .when(F.levenshtein(F.col(m + "name_norm"), F.col(c + "name_norm")) <= 1, w["name_edit1"])
-            .otherwise(w["name_differs"]))
-    return (name
-            + _agree(F.col(m + "birth_hint"), F.col(c + "birth_date"), w["birth_agrees"], w["birth_differs"])
-            + F.when(F.col(m + "household_is_hint"), 0.0).otherwise(
-                _agree(F.col(m + "household_no"), F.col(c + "household_no"), w["household_agrees"], w["household_differs"]))
-            + _agree(F.col(m + "village"), F.col(c + "village"), w["village_agrees"], w["village_differs"])
-            + F.when(F.col(m + "raw_u").isNull() | (F.length(F.col(m + "raw_u")) != 18), 0.0)
-               .when(F.levenshtein(F.col(m + "raw_u"), F.col(c + "person_id")) <= 2, w["id_close"])
-               .otherwise(w["id_far"]))
+    name = (
+        F.when(F.col(m + "name_norm") == F.col(c + "name_norm"), w["name_exact"])
+        .when(F.col("pm.pinyin") == F.col("pc.pinyin"), w["name_pinyin"])
+        .when(F.levenshtein(F.col(m + "name_norm"), F.col(c + "name_norm")) <= 1, w["name_edit1"])
+        .otherwise(w["name_differs"])
+    )
+    return (
+        name
+        + _agree(F.col(m + "birth_hint"), F.col(c + "birth_date"), w["birth_agrees"], w["birth_differs"])
+        + F.when(F.col(m + "household_is_hint"), 0.0).otherwise(
+            _agree(
+                F.col(m + "household_no"),
+                F.col(c + "household_no"),
+                w["household_agrees"],
+                w["household_differs"],
+            )
+        )
+        + _agree(F.col(m + "village"), F.col(c + "village"), w["village_agrees"], w["village_differs"])
+        + F.when(F.col(m + "raw_u").isNull() | (F.length(F.col(m + "raw_u")) != 18), 0.0)
+        .when(F.levenshtein(F.col(m + "raw_u"), F.col(c + "person_id")) <= 2, w["id_close"])
+        .otherwise(w["id_far"])
+    )
 
 
 def _agree(a: Column, b: Column, yes: float, no: float) -> Column:

@@ -46,7 +46,16 @@ MENTIONS: tuple[MentionSpec, ...] = (
 # Resolved in a second pass, with the resolved cadre's household and village as a hint.
 RELATIVE = MentionSpec("cadre_relative", "relative_id", "relative_name")
 
-SIG_COLUMNS = ("id", "id_raw", "id_status", "name_norm", "household_no", "village", "town", "household_is_hint")
+SIG_COLUMNS = (
+    "id",
+    "id_raw",
+    "id_status",
+    "name_norm",
+    "household_no",
+    "village",
+    "town",
+    "household_is_hint",
+)
 
 
 def _opt(df: DataFrame, name: str | None):
@@ -57,7 +66,9 @@ def is_person_mention(df: DataFrame, spec: MentionSpec):
     status = F.col(f"{spec.column}_status")
     has_something = F.col(spec.column).isNotNull() | normalize_name(F.col(spec.name_col)).isNotNull()
     if spec.party:
-        org = (status == "credit_code") | (F.col(spec.column).isNull() & looks_like_company(F.col(spec.name_col)))
+        org = (status == "credit_code") | (
+            F.col(spec.column).isNull() & looks_like_company(F.col(spec.name_col))
+        )
         return has_something & ~F.coalesce(org, F.lit(False))
     return has_something
 
@@ -65,13 +76,20 @@ def is_person_mention(df: DataFrame, spec: MentionSpec):
 def mention_rows(df: DataFrame, spec: MentionSpec, *, hint: bool = False) -> DataFrame:
     """One row per person mention: its location, the signature columns and ``sig_id``."""
     rows = df.filter(is_person_mention(df, spec)).select(
-        F.lit(spec.table).alias("table"), F.lit(spec.column).alias("column"),
-        F.col("_file"), F.col("_line").cast("long").alias("_line"), F.col("_file_sha"),
-        F.col(spec.column).alias("id"), F.col(f"{spec.column}_raw").alias("id_raw"),
+        F.lit(spec.table).alias("table"),
+        F.lit(spec.column).alias("column"),
+        F.col("_file"),
+        F.col("_line").cast("long").alias("_line"),
+        F.col("_file_sha"),
+        F.col(spec.column).alias("id"),
+        F.col(f"{spec.column}_raw").alias("id_raw"),
         F.col(f"{spec.column}_status").alias("id_status"),
-        F.col(spec.name_col).alias("name"), normalize_name(F.col(spec.name_col)).alias("name_norm"),
-        _opt(df, spec.household_col).alias("household_no"), _opt(df, spec.village_col).alias("village"),
-        _opt(df, spec.town_col).alias("town"), F.lit(hint).alias("household_is_hint"),
+        F.col(spec.name_col).alias("name"),
+        normalize_name(F.col(spec.name_col)).alias("name_norm"),
+        _opt(df, spec.household_col).alias("household_no"),
+        _opt(df, spec.village_col).alias("village"),
+        _opt(df, spec.town_col).alias("town"),
+        F.lit(hint).alias("household_is_hint"),
     )
     return with_sig_id(rows)
 
@@ -89,15 +107,27 @@ def attach(df: DataFrame, spec: MentionSpec, mentions: DataFrame, resolved: Data
     """Add the spec's (person, method, score) columns to the table; rows that are no person mention get NULLs."""
     person, method, score = spec.outputs
     located = mentions.join(resolved, "sig_id", "left").select(
-        "_file_sha", "_line", F.col("person_id").alias(person),
+        "_file_sha",
+        "_line",
+        F.col("person_id").alias(person),
         F.coalesce(F.col("method"), F.lit("unresolved")).alias(method),
         F.coalesce(F.col("score"), F.lit(0.0)).alias(score),
     )
     keyed = df.withColumn("_line_key", F.col("_line").cast("long"))
-    return keyed.join(located.withColumnRenamed("_line", "_line_key"), ["_file_sha", "_line_key"], "left").drop("_line_key")
+    return keyed.join(
+        located.withColumnRenamed("_line", "_line_key"), ["_file_sha", "_line_key"], "left"
+    ).drop("_line_key")
 
 
 def quarantine_rows(spec_mentions: DataFrame, held: DataFrame) -> DataFrame:
     return spec_mentions.join(held, "sig_id").select(
-        "table", "_file", "_line", "column", F.col("id_raw").alias("raw_id"), "name", "household_no",
-        "reason", "candidates")
+        "table",
+        "_file",
+        "_line",
+        "column",
+        F.col("id_raw").alias("raw_id"),
+        "name",
+        "household_no",
+        "reason",
+        "candidates",
+    )

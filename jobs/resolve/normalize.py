@@ -17,8 +17,16 @@ if TYPE_CHECKING:
 CJK_RANGE = range(0x4E00, 0xA000)
 # Longest first: each pass strips one legal-form suffix from the end of a company name.
 LEGAL_FORM_SUFFIXES = (
-    "股份有限公司", "有限责任公司", "集团有限公司", "有限公司", "分公司", "集团", "公司",
-    "专业合作社", "合作社", "个体工商户",
+    "股份有限公司",
+    "有限责任公司",
+    "集团有限公司",
+    "有限公司",
+    "分公司",
+    "集团",
+    "公司",
+    "专业合作社",
+    "合作社",
+    "个体工商户",
 )
 COMPANY_HINT = "公司|合作社|集团|工作室|商行|经营部|厂$|店$|中心$|事务所|委员会|经济联合社"
 MIDDLE_DOTS = "•・‧∙⋅"
@@ -67,7 +75,9 @@ def looks_like_company(col: Column) -> Column:
     """A party name that names an organisation, not a person (lessees, shareholders)."""
     from pyspark.sql import functions as F
 
-    return F.coalesce(normalize_name(col).rlike(COMPANY_HINT) | (F.length(normalize_name(col)) > 12), F.lit(False))
+    return F.coalesce(
+        normalize_name(col).rlike(COMPANY_HINT) | (F.length(normalize_name(col)) > 12), F.lit(False)
+    )
 
 
 def birth_date_from_id(col: Column) -> Column:

@@ -65,7 +65,9 @@ def curated_name(table: str) -> str:
     return "company_registration" if table == "company" else table
 
 
-def score(truth: Iterable[Row], rows: Mapping[tuple[str, str, int], Mapping[str, str | None]]) -> ResolutionQuality:
+def score(
+    truth: Iterable[Row], rows: Mapping[tuple[str, str, int], Mapping[str, str | None]]
+) -> ResolutionQuality:
     """``rows``: (table, file, line) → {person column: person_id or None} of the curated mention rows."""
     q = ResolutionQuality()
     for item in truth:

@@ -69,20 +69,33 @@ def contract_subjects(extra: Column | None = None) -> Column:
     base = F.array(
         subject("contract", F.col("contract_no"), F.col("asset_name")),
         village_subject(F.col("town"), F.col("village")),
-        F.when(F.col("lessee_company").isNotNull(), subject("company", F.col("lessee_company"), F.col("lessee_name")))
-        .when(F.col("lessee_person").isNotNull(), subject("person", F.col("lessee_person"), F.col("lessee_name"))),
+        F.when(
+            F.col("lessee_company").isNotNull(),
+            subject("company", F.col("lessee_company"), F.col("lessee_name")),
+        ).when(
+            F.col("lessee_person").isNotNull(),
+            subject("person", F.col("lessee_person"), F.col("lessee_name")),
+        ),
     )
     return non_null(F.concat(base, extra) if extra is not None else base)
 
 
-def _single_contract_clue(hits: DataFrame, code: str, config: RulesConfig, note: Column, amount: Column) -> DataFrame:
+def _single_contract_clue(
+    hits: DataFrame, code: str, config: RulesConfig, note: Column, amount: Column
+) -> DataFrame:
     from pyspark.sql import functions as F
 
     rows = hits.withColumn("evidence", F.array(evidence_of("lc", "lease_contract", note)))
     return clue_frame(
-        rows, code, config,
-        keys=keys_map(contract=F.col("contract_no")), subjects=contract_subjects(), amount=amount,
-        period_start=F.col("start_date"), period_end=F.col("end_date"), town=F.col("town"),
+        rows,
+        code,
+        config,
+        keys=keys_map(contract=F.col("contract_no")),
+        subjects=contract_subjects(),
+        amount=amount,
+        period_start=F.col("start_date"),
+        period_end=F.col("end_date"),
+        town=F.col("town"),
     )
 
 
@@ -114,8 +127,11 @@ def a01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         .withColumn("_unit", F.col("annual_rent").cast("double") / F.col("_sqm"))
     )
     peers = base.select(
-        F.col("contract_no").alias("p_no"), F.col("asset_type").alias("p_type"), F.col("town").alias("p_town"),
-        F.col("start_date").alias("p_start"), F.col("_unit").alias("p_unit"),
+        F.col("contract_no").alias("p_no"),
+        F.col("asset_type").alias("p_type"),
+        F.col("town").alias("p_town"),
+        F.col("start_date").alias("p_start"),
+        F.col("_unit").alias("p_unit"),
     )
     cond = (
         (base["asset_type"] == peers["p_type"])
@@ -124,25 +140,42 @@ def a01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         & (peers["p_start"] <= F.add_months(base["start_date"], months))
     )
     same_town = F.col("p_town") == F.col("town")
-    stats = base.join(peers, cond).groupBy("contract_no").agg(
-        F.count(F.when(same_town, 1)).alias("_town_n"),
-        F.percentile(F.when(same_town, F.col("p_unit")), 0.5).alias("_town_median"),
-        F.count("*").alias("_all_n"),
-        F.percentile(F.col("p_unit"), 0.5).alias("_all_median"),
+    stats = (
+        base.join(peers, cond)
+        .groupBy("contract_no")
+        .agg(
+            F.count(F.when(same_town, 1)).alias("_town_n"),
+            F.percentile(F.when(same_town, F.col("p_unit")), 0.5).alias("_town_median"),
+            F.count("*").alias("_all_n"),
+            F.percentile(F.col("p_unit"), 0.5).alias("_all_median"),
+        )
     )
     town_scope = F.col("_town_n") >= min_town
     judged = base.join(stats, "contract_no").select(
         "*",
         F.when(town_scope, F.col("_town_median")).otherwise(F.col("_all_median")).alias("_median"),
         F.when(town_scope, F.col("_town_n")).otherwise(F.col("_all_n")).alias("_peers"),
-        F.when(town_scope, F.concat(F.col("town"), F.lit("同类"))).otherwise(F.lit("全区同类")).alias("_scope"),
+        F.when(town_scope, F.concat(F.col("town"), F.lit("同类")))
+        .otherwise(F.lit("全区同类"))
+        .alias("_scope"),
     )
     hits = judged.where(F.col("_unit") < F.col("_median") * F.lit(ratio * (1 - 1e-9)))
     note = F.concat(
-        F.col("asset_type"), F.lit(" 年租金 "), _fmt(F.col("annual_rent")), F.lit("，面积 "),
-        F.col("area").cast("string"), F.col("area_unit"), F.lit("，单位面积年租金 "), _fmt(F.col("_unit"), 4),
-        F.lit(" 元/平方米，"), F.col("_scope"), F.lit(" "), F.col("_peers").cast("string"),
-        F.lit(" 份合同中位数 "), _fmt(F.col("_median"), 4), F.lit(f"，低于其 {ratio * 100:g}%"),
+        F.col("asset_type"),
+        F.lit(" 年租金 "),
+        _fmt(F.col("annual_rent")),
+        F.lit("，面积 "),
+        F.col("area").cast("string"),
+        F.col("area_unit"),
+        F.lit("，单位面积年租金 "),
+        _fmt(F.col("_unit"), 4),
+        F.lit(" 元/平方米，"),
+        F.col("_scope"),
+        F.lit(" "),
+        F.col("_peers").cast("string"),
+        F.lit(" 份合同中位数 "),
+        _fmt(F.col("_median"), 4),
+        F.lit(f"，低于其 {ratio * 100:g}%"),
     )
     shortfall = ((F.col("_median") - F.col("_unit")) * F.col("_sqm")).cast("decimal(18,2)")
     return _single_contract_clue(hits, "A01", config, note, shortfall)
@@ -169,8 +202,10 @@ def a02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     rows = with_provenance(tables["rent_receivable"].where(F.col("contract_no").isNotNull()), "rr")
     rows = rows.withColumn("_newest", F.max("rr_file").over(Window.partitionBy(*key)))
     rows = rows.where(F.col("rr_file").eqNullSafe(F.col("_newest")))
-    paid = F.when(F.col("paid_date").isNotNull() & (F.col("paid_date") <= F.lit(as_of)),
-                  F.coalesce(F.col("paid_amount"), F.lit(Decimal(0)))).otherwise(F.lit(Decimal(0)))
+    paid = F.when(
+        F.col("paid_date").isNotNull() & (F.col("paid_date") <= F.lit(as_of)),
+        F.coalesce(F.col("paid_amount"), F.lit(Decimal(0))),
+    ).otherwise(F.lit(Decimal(0)))
     receivable = Window.partitionBy(*key)
     overdue = (
         rows.withColumn("_paid", F.sum(paid).over(receivable).cast("decimal(18,2)"))
@@ -179,21 +214,41 @@ def a02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         .where((F.datediff(F.lit(as_of), F.col("due_date")) > days) & (F.col("_owed") > 0))
     )
     note = F.concat(
-        F.lit("应收 "), F.col("due_date").cast("string"), F.lit(" "), _fmt(F.col("due_amount")),
-        F.when(F.col("_paid") > 0, F.concat(F.lit("，实收 "), _fmt(F.col("_paid")))).otherwise(F.lit("，未收")),
-        F.lit("，截至 "), F.lit(as_of.isoformat()), F.lit(" 逾期 "),
-        F.datediff(F.lit(as_of), F.col("due_date")).cast("string"), F.lit(" 天"),
+        F.lit("应收 "),
+        F.col("due_date").cast("string"),
+        F.lit(" "),
+        _fmt(F.col("due_amount")),
+        F.when(F.col("_paid") > 0, F.concat(F.lit("，实收 "), _fmt(F.col("_paid")))).otherwise(
+            F.lit("，未收")
+        ),
+        F.lit("，截至 "),
+        F.lit(as_of.isoformat()),
+        F.lit(" 逾期 "),
+        F.datediff(F.lit(as_of), F.col("due_date")).cast("string"),
+        F.lit(" 天"),
     )
-    evidence = collect_evidence(overdue, ["contract_no"], evidence_of("rr", "rent_receivable", note), F.col("due_date"))
-    totals = overdue.dropDuplicates(key).groupBy("contract_no").agg(
-        F.sum("_owed").alias("_owed"), F.min("due_date").alias("_first"), F.max("due_date").alias("_last")
+    evidence = collect_evidence(
+        overdue, ["contract_no"], evidence_of("rr", "rent_receivable", note), F.col("due_date")
+    )
+    totals = (
+        overdue.dropDuplicates(key)
+        .groupBy("contract_no")
+        .agg(
+            F.sum("_owed").alias("_owed"), F.min("due_date").alias("_first"), F.max("due_date").alias("_last")
+        )
     )
     lease = contracts(tables, dt.date.max).drop("lc_feed", "lc_file", "lc_line")
     out = totals.join(evidence, "contract_no").join(lease, "contract_no", "left")
     return clue_frame(
-        out, "A02", config,
-        keys=keys_map(contract=F.col("contract_no")), subjects=contract_subjects(), amount=F.col("_owed"),
-        period_start=F.col("_first"), period_end=F.col("_last"), town=F.col("town"),
+        out,
+        "A02",
+        config,
+        keys=keys_map(contract=F.col("contract_no")),
+        subjects=contract_subjects(),
+        amount=F.col("_owed"),
+        period_start=F.col("_first"),
+        period_end=F.col("_last"),
+        town=F.col("town"),
     )
 
 
@@ -215,13 +270,21 @@ def a03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     is_land = F.col("asset_type").isin(land)
     max_years = F.when(is_land, F.lit(max_land)).otherwise(F.lit(max_building))
     hits = contracts(tables, as_of).where(
-        F.col("asset_type").isNotNull() & (F.col("end_date") > F.add_months(F.col("start_date"), max_years * 12))
+        F.col("asset_type").isNotNull()
+        & (F.col("end_date") > F.add_months(F.col("start_date"), max_years * 12))
     )
     years = F.round(F.months_between(F.date_add(F.col("end_date"), 1), F.col("start_date")) / 12, 1)
     note = F.concat(
-        F.col("asset_type"), F.lit(" 期限 "), F.col("start_date").cast("string"), F.lit(" 至 "),
-        F.col("end_date").cast("string"), F.lit("，约 "), years.cast("string"), F.lit(" 年，超过 "),
-        max_years.cast("string"), F.lit(" 年"),
+        F.col("asset_type"),
+        F.lit(" 期限 "),
+        F.col("start_date").cast("string"),
+        F.lit(" 至 "),
+        F.col("end_date").cast("string"),
+        F.lit("，约 "),
+        years.cast("string"),
+        F.lit(" 年，超过 "),
+        max_years.cast("string"),
+        F.lit(" 年"),
     )
     return _single_contract_clue(hits, "A03", config, note, F.col("annual_rent"))
 
@@ -241,14 +304,24 @@ def a04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     hits = contracts(tables, as_of).where(
         F.col("trade_method").isin(methods) & (F.col("annual_rent") >= F.lit(minimum)) & no_listing
     )
-    note = F.concat(F.col("trade_method"), F.lit(" 年租金 "), _fmt(F.col("annual_rent")), F.lit("，无交易平台编号"),
-                    F.when(F.col("prev_contract_no").isNotNull(), F.concat(F.lit("，原合同 "), F.col("prev_contract_no")))
-                    .otherwise(F.lit("")))
+    note = F.concat(
+        F.col("trade_method"),
+        F.lit(" 年租金 "),
+        _fmt(F.col("annual_rent")),
+        F.lit("，无交易平台编号"),
+        F.when(
+            F.col("prev_contract_no").isNotNull(), F.concat(F.lit("，原合同 "), F.col("prev_contract_no"))
+        ).otherwise(F.lit("")),
+    )
     return _single_contract_clue(hits, "A04", config, note, F.col("annual_rent"))
 
 
-@rule("A05", "干部及亲属承租集体资产", keys=("contract",),
-      needs=("lease_contract", "company", "company_party", "cadre", "kin", "person"))
+@rule(
+    "A05",
+    "干部及亲属承租集体资产",
+    keys=("contract",),
+    needs=("lease_contract", "company", "company_party", "cadre", "kin", "person"),
+)
 def a05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """The lessee (a person, by resolved ID), or the legal representative or a shareholder of a
     lessee company, is a cadre in office on the contract's start date, or that cadre's kin within
@@ -260,44 +333,86 @@ def a05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 
     lease = contracts(tables, as_of)
     direct = lease.where(F.col("lessee_person").isNotNull()).select(
-        "*", F.col("lessee_person").alias("_target"), F.lit(None).cast("string").alias("role_label"),
-        F.lit(None).cast("string").alias("cp_feed"), F.lit(None).cast("string").alias("cp_file"),
+        "*",
+        F.col("lessee_person").alias("_target"),
+        F.lit(None).cast("string").alias("role_label"),
+        F.lit(None).cast("string").alias("cp_feed"),
+        F.lit(None).cast("string").alias("cp_file"),
         F.lit(None).cast("int").alias("cp_line"),
     )
     people = company_people(tables).select(
-        F.col("credit_code").alias("lessee_company"), F.col("person_id").alias("_target"),
-        "role_label", "cp_feed", "cp_file", "cp_line",
+        F.col("credit_code").alias("lessee_company"),
+        F.col("person_id").alias("_target"),
+        "role_label",
+        "cp_feed",
+        "cp_file",
+        "cp_line",
     )
     via_company = lease.join(people, "lessee_company")
     targets = direct.unionByName(via_company.select(direct.columns))
-    matched = match_cadre_kin(targets, cadre_kin(tables, config), person="_target", on_date="start_date", town="town")
+    matched = match_cadre_kin(
+        targets, cadre_kin(tables, config), person="_target", on_date="start_date", town="town"
+    )
     link = F.when(F.col("role_label").isNull(), F.lit("")).otherwise(
         F.concat(F.lit(" —"), F.col("role_label"), F.lit("— "), F.col("lessee_name"))
     )
-    matched = matched.withColumn("_path", F.concat(F.col("k_path"), link, F.lit(" —承租— "), F.col("contract_no")))
+    matched = matched.withColumn(
+        "_path", F.concat(F.col("k_path"), link, F.lit(" —承租— "), F.col("contract_no"))
+    )
 
-    lessee_note = F.concat(F.lit("承租方 "), F.col("lessee_name"), F.lit("，起始 "), F.col("start_date").cast("string"),
-                           F.lit("，年租金 "), _fmt(F.col("annual_rent")))
+    lessee_note = F.concat(
+        F.lit("承租方 "),
+        F.col("lessee_name"),
+        F.lit("，起始 "),
+        F.col("start_date").cast("string"),
+        F.lit("，年租金 "),
+        _fmt(F.col("annual_rent")),
+    )
     items = [
         F.struct(evidence_of("lc", "lease_contract", lessee_note).alias("e"), F.lit(0).alias("o")),
         F.struct(evidence_of("kc", "cadre", cadre_note()).alias("e"), F.lit(2).alias("o")),
     ]
-    party = F.when(F.col("role_label").isNotNull(), F.struct(
-        evidence_of("cp", "company_party", F.concat(F.col("role_label"), F.lit(" "), F.coalesce("k_name", "_target")))
-        .alias("e"), F.lit(1).alias("o")))
+    party = F.when(
+        F.col("role_label").isNotNull(),
+        F.struct(
+            evidence_of(
+                "cp",
+                "company_party",
+                F.concat(F.col("role_label"), F.lit(" "), F.coalesce("k_name", "_target")),
+            ).alias("e"),
+            F.lit(1).alias("o"),
+        ),
+    )
     ev_rows = matched.select("contract_no", F.explode(non_null(F.array(*items, party))).alias("_x"))
     evidence = collect_evidence(ev_rows, ["contract_no"], F.col("_x.e"), F.col("_x.o"))
-    firsts = ("asset_name", "town", "village", "lessee_company", "lessee_person", "lessee_name", "annual_rent",
-              "start_date", "end_date")
+    firsts = (
+        "asset_name",
+        "town",
+        "village",
+        "lessee_company",
+        "lessee_person",
+        "lessee_name",
+        "annual_rent",
+        "start_date",
+        "end_date",
+    )
     summary = matched.groupBy("contract_no").agg(
         *[F.first(c).alias(c) for c in firsts],
-        F.array_sort(F.collect_set(F.struct(F.col("k_steps").alias("s"), F.col("_path").alias("p")))).alias("_paths"),
+        F.array_sort(F.collect_set(F.struct(F.col("k_steps").alias("s"), F.col("_path").alias("p")))).alias(
+            "_paths"
+        ),
         F.array_sort(F.array_distinct(F.flatten(F.collect_list(kin_subjects())))).alias("_people"),
     )
     out = summary.join(evidence, "contract_no")
     return clue_frame(
-        out, "A05", config,
-        keys=keys_map(contract=F.col("contract_no")), subjects=F.array_distinct(contract_subjects(F.col("_people"))),
-        amount=F.col("annual_rent"), period_start=F.col("start_date"), period_end=F.col("end_date"),
-        town=F.col("town"), path=F.array_join(F.transform("_paths", lambda x: x["p"]), "；"),
+        out,
+        "A05",
+        config,
+        keys=keys_map(contract=F.col("contract_no")),
+        subjects=F.array_distinct(contract_subjects(F.col("_people"))),
+        amount=F.col("annual_rent"),
+        period_start=F.col("start_date"),
+        period_end=F.col("end_date"),
+        town=F.col("town"),
+        path=F.array_join(F.transform("_paths", lambda x: x["p"]), "；"),
     )

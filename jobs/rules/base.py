@@ -25,10 +25,24 @@ Tables = Mapping[str, "DataFrame"]
 RuleFunc = Callable[..., "DataFrame"]
 
 DOMAINS = {"S": "subsidy", "E": "engineering", "A": "collective_asset", "P": "payroll"}
-DOMAIN_TITLES = {"subsidy": "民生资金", "engineering": "村级工程", "collective_asset": "村集体资产", "payroll": "工资"}
+DOMAIN_TITLES = {
+    "subsidy": "民生资金",
+    "engineering": "村级工程",
+    "collective_asset": "村集体资产",
+    "payroll": "工资",
+}
 KEY_NAMES = ("person", "programme", "cadre", "month", "account", "village", "company", "project", "contract")
 CLUE_COLUMNS = (
-    "rule", "keys", "subjects", "amount", "period_start", "period_end", "evidence", "path", "severity", "town",
+    "rule",
+    "keys",
+    "subjects",
+    "amount",
+    "period_start",
+    "period_end",
+    "evidence",
+    "path",
+    "severity",
+    "town",
 )
 
 
@@ -86,7 +100,9 @@ class RuleSpec:
 REGISTRY: dict[str, RuleSpec] = {}
 
 
-def rule(code: str, name: str, *, keys: tuple[str, ...], needs: tuple[str, ...], summary: str = "") -> Callable[[RuleFunc], RuleFunc]:
+def rule(
+    code: str, name: str, *, keys: tuple[str, ...], needs: tuple[str, ...], summary: str = ""
+) -> Callable[[RuleFunc], RuleFunc]:
     """Register a rule function under its catalogue code."""
     unknown = set(keys) - set(KEY_NAMES)
     if unknown:
@@ -202,7 +218,9 @@ def month_key(date_col: Column) -> Column:
     return F.date_format(date_col, "yyyy-MM")
 
 
-def collect_evidence(df: DataFrame, group: list[str], evidence: Column, order: Column, limit: int = EVIDENCE_LIMIT) -> DataFrame:
+def collect_evidence(
+    df: DataFrame, group: list[str], evidence: Column, order: Column, limit: int = EVIDENCE_LIMIT
+) -> DataFrame:
     """One row per group with ``evidence``: its distinct evidence structs, the first ``limit`` by ``order``.
 
     Bounded before aggregating, so a huge group never builds a huge array.

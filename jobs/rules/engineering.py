@@ -98,7 +98,9 @@ def _registry_names(tables: Tables) -> DataFrame:
     from pyspark.sql import functions as F
 
     company = tables["company"].where(F.col("credit_code").isNotNull())
-    return company.groupBy(F.col("credit_code").alias("company_id")).agg(F.min("company_name").alias("_reg_name"))
+    return company.groupBy(F.col("credit_code").alias("company_id")).agg(
+        F.min("company_name").alias("_reg_name")
+    )
 
 
 def project_subjects(extra: Column | None = None) -> Column:
@@ -108,7 +110,9 @@ def project_subjects(extra: Column | None = None) -> Column:
     base = F.array(
         subject("project", F.col("project_no"), F.col("project_name")),
         village_subject(F.col("town"), F.col("village")),
-        F.when(F.col("company_id").isNotNull(), subject("company", F.col("company_id"), F.col("winner_name"))),
+        F.when(
+            F.col("company_id").isNotNull(), subject("company", F.col("company_id"), F.col("winner_name"))
+        ),
     )
     return non_null(F.concat(base, extra) if extra is not None else base)
 
@@ -159,30 +163,50 @@ def e01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     )
     same_group = [small[c] == anchors[f"a_{c}"] for c in group]
     in_window = (small["_day"] >= anchors["a_day"]) & (small["_day"] <= anchors["a_day"] + days)
-    members = small.join(anchors, [*same_group, in_window]).select(small.columns).dropDuplicates(["project_no"])
+    members = (
+        small.join(anchors, [*same_group, in_window]).select(small.columns).dropDuplicates(["project_no"])
+    )
     members = _project_rows(members)
 
-    note = F.concat_ws("", F.lit("签订 "), F.col("sign_date").cast("string"), F.lit("，合同金额 "),
-                       _fmt(F.col("contract_amount")), F.lit("，"), F.col("tender_method"))
+    note = F.concat_ws(
+        "",
+        F.lit("签订 "),
+        F.col("sign_date").cast("string"),
+        F.lit("，合同金额 "),
+        _fmt(F.col("contract_amount")),
+        F.lit("，"),
+        F.col("tender_method"),
+    )
     evidence = collect_evidence(members, group, evidence_of("prj", "project", note), F.col("sign_date"))
     summary = members.groupBy(*group).agg(
         F.sum("contract_amount").alias("total"),
         F.min("sign_date").alias("first"),
         F.max("sign_date").alias("last"),
         F.first("winner_name", ignorenulls=True).alias("winner_name"),
-        F.array_sort(F.collect_set(subject("project", F.col("project_no"), F.col("project_name")))).alias("_projects"),
+        F.array_sort(F.collect_set(subject("project", F.col("project_no"), F.col("project_name")))).alias(
+            "_projects"
+        ),
     )
     out = summary.join(evidence, group)
     subjects = F.concat(
-        non_null(F.array(village_subject(F.col("town"), F.col("village")),
-                         subject("company", F.col("company_id"), F.col("winner_name")))),
+        non_null(
+            F.array(
+                village_subject(F.col("town"), F.col("village")),
+                subject("company", F.col("company_id"), F.col("winner_name")),
+            )
+        ),
         F.col("_projects"),
     )
     return clue_frame(
-        out, "E01", config,
+        out,
+        "E01",
+        config,
         keys=keys_map(village=F.col("village"), company=F.col("company_id")),
-        subjects=subjects, amount=F.col("total"),
-        period_start=F.col("first"), period_end=F.col("last"), town=F.col("town"),
+        subjects=subjects,
+        amount=F.col("total"),
+        period_start=F.col("first"),
+        period_end=F.col("last"),
+        town=F.col("town"),
     )
 
 
@@ -203,8 +227,12 @@ def e02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     pay = payments(tables, as_of)
     accepted = F.col("acceptance_date").isNotNull() & (F.col("acceptance_date") <= F.lit(as_of))
     joined = pay.join(prj.select("project_no", "sign_date", "acceptance_date"), "project_no")
-    flagged_pay = joined.withColumn("_before_sign", F.col("sign_date").isNotNull() & (F.col("pay_date") < F.col("sign_date")))
-    flagged_pay = flagged_pay.withColumn("_before_accept", ~accepted | (F.col("pay_date") < F.col("acceptance_date")))
+    flagged_pay = joined.withColumn(
+        "_before_sign", F.col("sign_date").isNotNull() & (F.col("pay_date") < F.col("sign_date"))
+    )
+    flagged_pay = flagged_pay.withColumn(
+        "_before_accept", ~accepted | (F.col("pay_date") < F.col("acceptance_date"))
+    )
     per_project = flagged_pay.groupBy("project_no").agg(
         F.count(F.when(F.col("_before_sign"), 1)).alias("_n_before_sign"),
         F.min(F.when(F.col("_before_sign"), F.col("pay_date"))).alias("_first_early_pay"),
@@ -214,22 +242,57 @@ def e02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     p = prj.join(per_project, "project_no", "left")
     pre_accept = F.coalesce(F.col("_pre_accept"), _money(0))
     conditions = [
-        (F.col("sign_date") < F.col("award_date"),
-         F.concat(F.lit("签订早于定标(签订 "), F.col("sign_date").cast("string"), F.lit("，定标 "),
-                  F.col("award_date").cast("string"), F.lit(")"))),
-        (F.col("award_date") < F.col("approval_date"),
-         F.concat(F.lit("定标早于立项(定标 "), F.col("award_date").cast("string"), F.lit("，立项 "),
-                  F.col("approval_date").cast("string"), F.lit(")"))),
-        (F.col("start_date") < F.col("sign_date"),
-         F.concat(F.lit("开工早于签订(开工 "), F.col("start_date").cast("string"), F.lit("，签订 "),
-                  F.col("sign_date").cast("string"), F.lit(")"))),
-        (F.coalesce(F.col("_n_before_sign"), F.lit(0)) > 0,
-         F.concat(F.lit("签订前付款("), F.col("_n_before_sign").cast("string"), F.lit(" 笔，最早 "),
-                  F.col("_first_early_pay").cast("string"), F.lit(")"))),
-        (pre_accept > F.col("contract_amount") * F.lit(ratio),
-         F.concat(F.when(accepted, F.lit("验收前付款")).otherwise(F.lit("未验收已付款")), F.lit(" "),
-                  _fmt(pre_accept), F.lit(" 超过合同金额 "), _fmt(F.col("contract_amount")),
-                  F.lit(f" 的 {float(ratio) * 100:g}%"))),
+        (
+            F.col("sign_date") < F.col("award_date"),
+            F.concat(
+                F.lit("签订早于定标(签订 "),
+                F.col("sign_date").cast("string"),
+                F.lit("，定标 "),
+                F.col("award_date").cast("string"),
+                F.lit(")"),
+            ),
+        ),
+        (
+            F.col("award_date") < F.col("approval_date"),
+            F.concat(
+                F.lit("定标早于立项(定标 "),
+                F.col("award_date").cast("string"),
+                F.lit("，立项 "),
+                F.col("approval_date").cast("string"),
+                F.lit(")"),
+            ),
+        ),
+        (
+            F.col("start_date") < F.col("sign_date"),
+            F.concat(
+                F.lit("开工早于签订(开工 "),
+                F.col("start_date").cast("string"),
+                F.lit("，签订 "),
+                F.col("sign_date").cast("string"),
+                F.lit(")"),
+            ),
+        ),
+        (
+            F.coalesce(F.col("_n_before_sign"), F.lit(0)) > 0,
+            F.concat(
+                F.lit("签订前付款("),
+                F.col("_n_before_sign").cast("string"),
+                F.lit(" 笔，最早 "),
+                F.col("_first_early_pay").cast("string"),
+                F.lit(")"),
+            ),
+        ),
+        (
+            pre_accept > F.col("contract_amount") * F.lit(ratio),
+            F.concat(
+                F.when(accepted, F.lit("验收前付款")).otherwise(F.lit("未验收已付款")),
+                F.lit(" "),
+                _fmt(pre_accept),
+                F.lit(" 超过合同金额 "),
+                _fmt(F.col("contract_amount")),
+                F.lit(f" 的 {float(ratio) * 100:g}%"),
+            ),
+        ),
     ]
     reasons = non_null(F.array(*[F.when(F.coalesce(cond, F.lit(False)), text) for cond, text in conditions]))
     hits = p.withColumn("_reasons", reasons).where(F.size("_reasons") > 0)
@@ -237,17 +300,28 @@ def e02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     hits = hits.withColumn("_over_pre_accept", F.coalesce(conditions[4][0], F.lit(False)))
 
     project_ev = _project_rows(hits).select(
-        "project_no", evidence_of("prj", "project", F.array_join("_reasons", "；")).alias("_e"),
+        "project_no",
+        evidence_of("prj", "project", F.array_join("_reasons", "；")).alias("_e"),
         F.lit(dt.date(1900, 1, 1)).alias("_o"),
     )
     pay_ev = (
         flagged_pay.join(hits.select("project_no", "_early_pay", "_over_pre_accept"), "project_no")
-        .where((F.col("_early_pay") & F.col("_before_sign")) | (F.col("_over_pre_accept") & F.col("_before_accept")))
+        .where(
+            (F.col("_early_pay") & F.col("_before_sign"))
+            | (F.col("_over_pre_accept") & F.col("_before_accept"))
+        )
         .select(
             "project_no",
-            evidence_of("pay", "project_payment", F.concat(
-                F.when(F.col("_before_sign"), F.lit("签订前付款 ")).otherwise(F.lit("验收前付款 ")),
-                F.col("pay_date").cast("string"), F.lit(" "), _fmt(F.col("amount")))).alias("_e"),
+            evidence_of(
+                "pay",
+                "project_payment",
+                F.concat(
+                    F.when(F.col("_before_sign"), F.lit("签订前付款 ")).otherwise(F.lit("验收前付款 ")),
+                    F.col("pay_date").cast("string"),
+                    F.lit(" "),
+                    _fmt(F.col("amount")),
+                ),
+            ).alias("_e"),
             F.col("pay_date").alias("_o"),
         )
     )
@@ -255,10 +329,14 @@ def e02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     out = hits.join(evidence, "project_no")
     dates = ["approval_date", "award_date", "sign_date", "start_date", "_first_early_pay"]
     return clue_frame(
-        out, "E02", config,
-        keys=keys_map(project=F.col("project_no")), subjects=project_subjects(),
+        out,
+        "E02",
+        config,
+        keys=keys_map(project=F.col("project_no")),
+        subjects=project_subjects(),
         amount=F.col("contract_amount"),
-        period_start=F.least(*dates), period_end=F.greatest(*dates, "acceptance_date", "_last_pay"),
+        period_start=F.least(*dates),
+        period_end=F.greatest(*dates, "acceptance_date", "_last_pay"),
         town=F.col("town"),
     )
 
@@ -275,32 +353,51 @@ def e03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     prj = projects(tables, as_of)
     pay = payments(tables, as_of)
     totals = pay.groupBy("project_no").agg(
-        F.sum("amount").alias("_paid"), F.min("pay_date").alias("_first"), F.max("pay_date").alias("_last"),
+        F.sum("amount").alias("_paid"),
+        F.min("pay_date").alias("_first"),
+        F.max("pay_date").alias("_last"),
     )
     hits = prj.join(totals, "project_no").where(F.col("_paid") > F.col("contract_amount") * F.lit(ratio))
-    note = F.concat(F.lit("累计付款 "), _fmt(F.col("_paid")), F.lit("，合同金额 "), _fmt(F.col("contract_amount")),
-                    F.lit(f"，上限 {float(ratio) * 100:g}%"))
+    note = F.concat(
+        F.lit("累计付款 "),
+        _fmt(F.col("_paid")),
+        F.lit("，合同金额 "),
+        _fmt(F.col("contract_amount")),
+        F.lit(f"，上限 {float(ratio) * 100:g}%"),
+    )
     project_ev = _project_rows(hits).select(
         "project_no", evidence_of("prj", "project", note).alias("_e"), F.lit(dt.date(1900, 1, 1)).alias("_o")
     )
     pay_ev = pay.join(hits.select("project_no"), "project_no").select(
         "project_no",
-        evidence_of("pay", "project_payment", F.concat(F.col("pay_date").cast("string"), F.lit(" "),
-                                                        _fmt(F.col("amount")))).alias("_e"),
+        evidence_of(
+            "pay",
+            "project_payment",
+            F.concat(F.col("pay_date").cast("string"), F.lit(" "), _fmt(F.col("amount"))),
+        ).alias("_e"),
         F.col("pay_date").alias("_o"),
     )
     evidence = collect_evidence(project_ev.unionByName(pay_ev), ["project_no"], F.col("_e"), F.col("_o"))
     out = hits.join(evidence, "project_no")
     return clue_frame(
-        out, "E03", config,
-        keys=keys_map(project=F.col("project_no")), subjects=project_subjects(),
+        out,
+        "E03",
+        config,
+        keys=keys_map(project=F.col("project_no")),
+        subjects=project_subjects(),
         amount=F.col("_paid") - F.col("contract_amount"),
-        period_start=F.col("_first"), period_end=F.col("_last"), town=F.col("town"),
+        period_start=F.col("_first"),
+        period_end=F.col("_last"),
+        town=F.col("town"),
     )
 
 
-@rule("E04", "干部及亲属关联企业承揽", keys=("project", "company"),
-      needs=("project", "company", "company_party", "cadre", "kin", "person"))
+@rule(
+    "E04",
+    "干部及亲属关联企业承揽",
+    keys=("project", "company"),
+    needs=("project", "company", "company_party", "cadre", "kin", "person"),
+)
 def e04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """The winner's legal representative or any shareholder is a cadre in office on the signing
     date (the award date when no signing date is recorded), or that cadre's kin within
@@ -318,24 +415,50 @@ def e04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     )
     people = company_people(tables).withColumnRenamed("credit_code", "company_id")
     linked = prj.join(people, "company_id")
-    matched = match_cadre_kin(linked, cadre_kin(tables, config), person="person_id", on_date="_on", town="town")
+    matched = match_cadre_kin(
+        linked, cadre_kin(tables, config), person="person_id", on_date="_on", town="town"
+    )
     matched = _project_rows(matched).withColumn(
         "_path",
-        F.concat(F.col("k_path"), F.lit(" —"), F.col("role_label"), F.lit("— "), F.col("_company_name"),
-                 F.lit(" —中标— "), F.col("project_no")),
+        F.concat(
+            F.col("k_path"),
+            F.lit(" —"),
+            F.col("role_label"),
+            F.lit("— "),
+            F.col("_company_name"),
+            F.lit(" —中标— "),
+            F.col("project_no"),
+        ),
     )
     keys = ["project_no", "company_id"]
     ev_rows = matched.select(
         *keys,
-        F.explode(F.array(
-            F.struct(evidence_of("prj", "project", F.concat(F.lit("中标单位 "), F.col("_company_name"),
-                                                             F.lit("，签订 "), F.col("_on").cast("string"))).alias("e"),
-                     F.lit(0).alias("o")),
-            F.struct(evidence_of("cp", "company_party", F.concat(F.col("role_label"), F.lit(" "),
-                                                                  F.coalesce("k_name", "person_id"))).alias("e"),
-                     F.lit(1).alias("o")),
-            F.struct(evidence_of("kc", "cadre", cadre_note()).alias("e"), F.lit(2).alias("o")),
-        )).alias("_x"),
+        F.explode(
+            F.array(
+                F.struct(
+                    evidence_of(
+                        "prj",
+                        "project",
+                        F.concat(
+                            F.lit("中标单位 "),
+                            F.col("_company_name"),
+                            F.lit("，签订 "),
+                            F.col("_on").cast("string"),
+                        ),
+                    ).alias("e"),
+                    F.lit(0).alias("o"),
+                ),
+                F.struct(
+                    evidence_of(
+                        "cp",
+                        "company_party",
+                        F.concat(F.col("role_label"), F.lit(" "), F.coalesce("k_name", "person_id")),
+                    ).alias("e"),
+                    F.lit(1).alias("o"),
+                ),
+                F.struct(evidence_of("kc", "cadre", cadre_note()).alias("e"), F.lit(2).alias("o")),
+            )
+        ).alias("_x"),
     )
     evidence = collect_evidence(ev_rows, keys, F.col("_x.e"), F.col("_x.o"))
     summary = matched.groupBy(*keys).agg(
@@ -345,15 +468,22 @@ def e04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         F.first("winner_name").alias("winner_name"),
         F.first("contract_amount").alias("contract_amount"),
         F.first("_on").alias("_on"),
-        F.array_sort(F.collect_set(F.struct(F.col("k_steps").alias("s"), F.col("_path").alias("p")))).alias("_paths"),
+        F.array_sort(F.collect_set(F.struct(F.col("k_steps").alias("s"), F.col("_path").alias("p")))).alias(
+            "_paths"
+        ),
         F.array_sort(F.array_distinct(F.flatten(F.collect_list(kin_subjects())))).alias("_people"),
     )
     out = summary.join(evidence, keys)
     return clue_frame(
-        out, "E04", config,
+        out,
+        "E04",
+        config,
         keys=keys_map(project=F.col("project_no"), company=F.col("company_id")),
-        subjects=project_subjects(F.col("_people")), amount=F.col("contract_amount"),
-        period_start=F.col("_on"), period_end=F.col("_on"), town=F.col("town"),
+        subjects=project_subjects(F.col("_people")),
+        amount=F.col("contract_amount"),
+        period_start=F.col("_on"),
+        period_end=F.col("_on"),
+        town=F.col("town"),
         path=F.array_join(F.transform("_paths", lambda x: x["p"]), "；"),
     )
 
@@ -363,8 +493,11 @@ def _single_project_clue(hits: DataFrame, code: str, config: RulesConfig, note: 
 
     rows = hits.withColumn("evidence", F.array(evidence_row("project", note)))
     return clue_frame(
-        rows, code, config,
-        keys=keys_map(project=F.col("project_no")), subjects=project_subjects(),
+        rows,
+        code,
+        config,
+        keys=keys_map(project=F.col("project_no")),
+        subjects=project_subjects(),
         amount=F.col("contract_amount"),
         period_start=F.coalesce("award_date", "sign_date", "approval_date"),
         period_end=F.coalesce("sign_date", "award_date", "approval_date"),
@@ -385,8 +518,12 @@ def e05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     hits = projects(tables, as_of).where(
         F.col("tender_method").isin(methods) & (F.col("bidder_count") < minimum)
     )
-    note = F.concat(F.col("tender_method"), F.lit(" 投标单位数 "), F.col("bidder_count").cast("string"),
-                    F.lit(f"，少于 {minimum} 家"))
+    note = F.concat(
+        F.col("tender_method"),
+        F.lit(" 投标单位数 "),
+        F.col("bidder_count").cast("string"),
+        F.lit(f"，少于 {minimum} 家"),
+    )
     return _single_project_clue(hits, "E05", config, note)
 
 
@@ -399,9 +536,15 @@ def e06(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 
     methods = list(config.section("E06").get("direct_methods", ["村级自行发包", "直接委托"]))
     limit = _money(config.direct_award_limit)
-    hits = projects(tables, as_of).where(F.col("tender_method").isin(methods) & (F.col("contract_amount") >= limit))
-    note = F.concat(F.col("tender_method"), F.lit(" 合同金额 "), _fmt(F.col("contract_amount")),
-                    F.lit(f"，达到直接发包限额 {config.direct_award_limit:,.0f}"))
+    hits = projects(tables, as_of).where(
+        F.col("tender_method").isin(methods) & (F.col("contract_amount") >= limit)
+    )
+    note = F.concat(
+        F.col("tender_method"),
+        F.lit(" 合同金额 "),
+        _fmt(F.col("contract_amount")),
+        F.lit(f"，达到直接发包限额 {config.direct_award_limit:,.0f}"),
+    )
     return _single_project_clue(hits, "E06", config, note)
 
 
@@ -421,8 +564,15 @@ def e07(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     registry = _registry_names(tables)
     prj = prj.join(registry, "company_id", "left")
     prj = prj.select(
-        "project_no", "project_name", "town", "village", "company_id", "winner_name", "contract_amount",
-        company_key(F.col("winner_name")).alias("_k1"), company_key(F.col("_reg_name")).alias("_k2"),
+        "project_no",
+        "project_name",
+        "town",
+        "village",
+        "company_id",
+        "winner_name",
+        "contract_amount",
+        company_key(F.col("winner_name")).alias("_k1"),
+        company_key(F.col("_reg_name")).alias("_k2"),
     ).where(F.col("_k1").isNotNull() | F.col("_k2").isNotNull())
     pay = payments(tables, as_of).withColumn("_payee_key", company_key(F.col("payee_name")))
     joined = pay.join(prj, "project_no")
@@ -433,19 +583,40 @@ def e07(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     names = unique_company_names(tables).withColumnRenamed("credit_code", "_payee_code")
     odd = odd.join(names, odd["_payee_key"] == names["name_key"], "left")
 
-    note = F.concat(F.lit("收款单位 "), F.col("payee_name"), F.lit(" 非中标单位 "), F.col("winner_name"),
-                    F.lit("，账号 "), F.coalesce(F.col("payee_account"), F.lit("—")), F.lit("，金额 "),
-                    _fmt(F.col("amount")), F.lit("，"), F.col("pay_date").cast("string"))
-    evidence = collect_evidence(odd, ["project_no"], evidence_of("pay", "project_payment", note), F.col("pay_date"))
-    payee_subject = F.when(F.col("_payee_code").isNotNull(), subject("company", F.col("_payee_code"), F.col("payee_name")))
+    note = F.concat(
+        F.lit("收款单位 "),
+        F.col("payee_name"),
+        F.lit(" 非中标单位 "),
+        F.col("winner_name"),
+        F.lit("，账号 "),
+        F.coalesce(F.col("payee_account"), F.lit("—")),
+        F.lit("，金额 "),
+        _fmt(F.col("amount")),
+        F.lit("，"),
+        F.col("pay_date").cast("string"),
+    )
+    evidence = collect_evidence(
+        odd, ["project_no"], evidence_of("pay", "project_payment", note), F.col("pay_date")
+    )
+    payee_subject = F.when(
+        F.col("_payee_code").isNotNull(), subject("company", F.col("_payee_code"), F.col("payee_name"))
+    )
     summary = odd.groupBy("project_no").agg(
         *[F.first(c).alias(c) for c in ("project_name", "town", "village", "company_id", "winner_name")],
-        F.sum("amount").alias("_odd"), F.min("pay_date").alias("_first"), F.max("pay_date").alias("_last"),
+        F.sum("amount").alias("_odd"),
+        F.min("pay_date").alias("_first"),
+        F.max("pay_date").alias("_last"),
         F.array_sort(F.collect_set(payee_subject)).alias("_payees"),
     )
     out = summary.join(evidence, "project_no")
     return clue_frame(
-        out, "E07", config,
-        keys=keys_map(project=F.col("project_no")), subjects=project_subjects(F.col("_payees")),
-        amount=F.col("_odd"), period_start=F.col("_first"), period_end=F.col("_last"), town=F.col("town"),
+        out,
+        "E07",
+        config,
+        keys=keys_map(project=F.col("project_no")),
+        subjects=project_subjects(F.col("_payees")),
+        amount=F.col("_odd"),
+        period_start=F.col("_first"),
+        period_end=F.col("_last"),
+        town=F.col("town"),
     )

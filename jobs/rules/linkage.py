@@ -39,7 +39,9 @@ def latest_rows(df: DataFrame, keys: list[str]) -> DataFrame:
 
     if not all(c in df.columns for c in ("_file", "_line")):
         return df.dropDuplicates(keys)
-    order = Window.partitionBy(*keys).orderBy(F.col("_file").desc_nulls_last(), F.col("_line").desc_nulls_last())
+    order = Window.partitionBy(*keys).orderBy(
+        F.col("_file").desc_nulls_last(), F.col("_line").desc_nulls_last()
+    )
     has_key = F.lit(True)
     for k in keys:
         has_key = has_key & F.col(k).isNotNull()
@@ -106,7 +108,10 @@ def company_people(tables: Tables) -> DataFrame:
             "credit_code",
             F.col("legal_rep_person").alias("person_id"),
             F.lit("legal_representative").alias("role"),
-            "cp_feed", "cp_file", "cp_line", F.lit(1).alias("_pref"),
+            "cp_feed",
+            "cp_file",
+            "cp_line",
+            F.lit(1).alias("_pref"),
         )
         frames.append(reps)
     people = frames[0]
@@ -139,11 +144,17 @@ def cadre_kin(tables: Tables, config: RulesConfig) -> DataFrame:
         F.col("person_id").alias("cadre_id"),
         F.col("person_id").alias("kin_id"),
         F.lit(0).alias("steps"),
-        F.concat(F.col("name"), F.lit("("), F.coalesce(F.col("post"), F.lit("干部")), F.lit(")")).alias("path"),
+        F.concat(F.col("name"), F.lit("("), F.coalesce(F.col("post"), F.lit("干部")), F.lit(")")).alias(
+            "path"
+        ),
         F.lit(1).alias("_pref"),
     )
-    kin = tables["kin"].where(F.col("steps") <= config.kinship_steps).select(
-        "cadre_id", "kin_id", F.col("steps").cast("int").alias("steps"), "path", F.lit(0).alias("_pref")
+    kin = (
+        tables["kin"]
+        .where(F.col("steps") <= config.kinship_steps)
+        .select(
+            "cadre_id", "kin_id", F.col("steps").cast("int").alias("steps"), "path", F.lit(0).alias("_pref")
+        )
     )
     shortest = Window.partitionBy("cadre_id", "kin_id").orderBy("steps", "_pref", "path")
     pairs = (
@@ -160,7 +171,9 @@ def cadre_kin(tables: Tables, config: RulesConfig) -> DataFrame:
         F.col("town").alias("k_town"),
         F.col("start_date").alias("k_start"),
         F.col("end_date").alias("k_end"),
-        "kc_feed", "kc_file", "kc_line",
+        "kc_feed",
+        "kc_file",
+        "kc_line",
     )
     return (
         pairs.join(stints, "cadre_id")
@@ -168,10 +181,17 @@ def cadre_kin(tables: Tables, config: RulesConfig) -> DataFrame:
         .select(
             F.col("kin_id").alias("k_person"),
             F.col("cadre_id").alias("k_cadre_id"),
-            "k_cadre_name", "k_post", "k_town", "k_start", "k_end",
+            "k_cadre_name",
+            "k_post",
+            "k_town",
+            "k_start",
+            "k_end",
             F.col("steps").alias("k_steps"),
             F.col("path").alias("k_path"),
-            "k_name", "kc_feed", "kc_file", "kc_line",
+            "k_name",
+            "kc_feed",
+            "kc_file",
+            "kc_line",
         )
     )
 
@@ -199,10 +219,16 @@ def cadre_note() -> Column:
 
     return F.concat_ws(
         "",
-        F.lit("干部 "), F.col("k_cadre_name"), F.lit(" "), F.coalesce(F.col("k_post"), F.lit("")),
-        F.lit(" 任职 "), F.col("k_start").cast("string"), F.lit("–"),
+        F.lit("干部 "),
+        F.col("k_cadre_name"),
+        F.lit(" "),
+        F.coalesce(F.col("k_post"), F.lit("")),
+        F.lit(" 任职 "),
+        F.col("k_start").cast("string"),
+        F.lit("–"),
         F.coalesce(F.col("k_end").cast("string"), F.lit("至今")),
-        F.lit("，关系 "), F.col("k_path"),
+        F.lit("，关系 "),
+        F.col("k_path"),
     )
 
 

@@ -55,7 +55,9 @@ def run_rule(spec: RuleSpec, tables: Tables, *, config: RulesConfig, as_of: dt.d
     return finalize(spec.func(tables, config=config, as_of=as_of), spec, as_of)
 
 
-def run_rules(tables: Tables, *, config: RulesConfig, as_of: dt.date, codes: Iterable[str] | None = None) -> DataFrame:
+def run_rules(
+    tables: Tables, *, config: RulesConfig, as_of: dt.date, codes: Iterable[str] | None = None
+) -> DataFrame:
     """The union of every selected rule's finalized clues."""
     frames = [run_rule(spec, tables, config=config, as_of=as_of) for spec in select_specs(codes)]
     if not frames:
@@ -77,7 +79,9 @@ def load_tables(spark: SparkSession, settings: Settings, needs: Iterable[str]) -
     return tables
 
 
-def main(settings: Settings, *, spark: SparkSession, as_of: dt.date, codes: Iterable[str] | None = None) -> dict[str, Any]:
+def main(
+    settings: Settings, *, spark: SparkSession, as_of: dt.date, codes: Iterable[str] | None = None
+) -> dict[str, Any]:
     """Run the rules on the lake's curated tables and write ``lake/clues``.
 
     A rule whose curated inputs are missing is skipped and reported (never silently).

@@ -42,11 +42,19 @@ def payments(
         pay = pay.where(F.col("person_id").isNotNull())
     if programmes is not None:
         pay = pay.where(F.col("programme").isin(programmes))
-    note = F.concat_ws(" ", F.col("programme"), F.col("amount").cast("string"), F.lit("元"),
-                       F.col("pay_date").cast("string"), F.concat(F.lit("批次 "), F.col("batch")))
-    return (pay.withColumn("_ev", evidence_row(PAYMENT, note))
-            .withColumn("_pk", F.concat_ws("|", F.col("_feed"), F.col("_file"), F.col("_line").cast("string")))
-            .withColumn("_pay_month", F.trunc("pay_date", "month")))
+    note = F.concat_ws(
+        " ",
+        F.col("programme"),
+        F.col("amount").cast("string"),
+        F.lit("元"),
+        F.col("pay_date").cast("string"),
+        F.concat(F.lit("批次 "), F.col("batch")),
+    )
+    return (
+        pay.withColumn("_ev", evidence_row(PAYMENT, note))
+        .withColumn("_pk", F.concat_ws("|", F.col("_feed"), F.col("_file"), F.col("_line").cast("string")))
+        .withColumn("_pay_month", F.trunc("pay_date", "month"))
+    )
 
 
 def _hh(household: Column, person_id: Column) -> Column:
@@ -60,7 +68,9 @@ def household_members(pay: DataFrame, person: DataFrame, *, include_self: bool =
     A member counts when born by, not dead before, and not moved out (迁出/注销) before the payment
     date. With ``include_self`` the recipient is always a member (a dead recipient is S01's case).
     """
-    recipients = person.select(F.col("person_id").alias("_rid"), _hh(F.col("household_no"), F.col("person_id")).alias("_hh"))
+    recipients = person.select(
+        F.col("person_id").alias("_rid"), _hh(F.col("household_no"), F.col("person_id")).alias("_hh")
+    )
     members = person.select(
         F.col("person_id").alias("member_id"),
         F.col("name").alias("member_name"),
@@ -141,66 +151,133 @@ def s01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A payment dated more than ``grace_days`` after the recipient's death (the earlier of death
     record and registry 死亡). Payments and deaths dated after the as-of date are not known."""
     grace = int(config.section("S01").get("grace_days", 30))
-    dead = tables["person"].where(F.col("death_date") <= F.lit(as_of)).select(
-        F.col("person_id").alias("_pid"), F.col("death_date"))
+    dead = (
+        tables["person"]
+        .where(F.col("death_date") <= F.lit(as_of))
+        .select(F.col("person_id").alias("_pid"), F.col("death_date"))
+    )
     pay = payments(tables, as_of=as_of)
-    hits = pay.join(dead, pay["person_id"] == dead["_pid"]).where(F.datediff("pay_date", "death_date") > grace)
-    hits = hits.withColumn("_ev", F.col("_ev").withField(
-        "note", F.concat_ws(" ", F.col("_ev.note"), F.concat(F.lit("死亡日期 "), F.col("death_date").cast("string")))))
+    hits = pay.join(dead, pay["person_id"] == dead["_pid"]).where(
+        F.datediff("pay_date", "death_date") > grace
+    )
+    hits = hits.withColumn(
+        "_ev",
+        F.col("_ev").withField(
+            "note",
+            F.concat_ws(
+                " ", F.col("_ev.note"), F.concat(F.lit("死亡日期 "), F.col("death_date").cast("string"))
+            ),
+        ),
+    )
     return person_clues(hits, "S01", config, group=PERSON_GROUP, keys=person_programme_keys())
 
 
-@rule("S02", "财政供养人员家庭违规享受救助", keys=("person", "programme"), needs=(PAYMENT, "person", "payroll"))
+@rule(
+    "S02", "财政供养人员家庭违规享受救助", keys=("person", "programme"), needs=(PAYMENT, "person", "payroll")
+)
 def s02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A means-tested payment while the recipient or a household member is on in-service payroll that month."""
     pay = payments(tables, config.programmes.means_tested, as_of=as_of)
     roll = tables["payroll"].where(
-        F.col("person_id").isNotNull() & F.col("staff_category").isin(config.in_service_categories))
+        F.col("person_id").isNotNull() & F.col("staff_category").isin(config.in_service_categories)
+    )
     roll = roll.select(
         F.col("person_id").alias("_roll_pid"),
         F.col("pay_month").alias("_roll_month"),
-        evidence_row("payroll", F.concat_ws(" ", F.col("name"), F.col("employer_name"), F.col("staff_category"),
-                                            month_key(F.col("pay_month")))).alias("_roll_ev"),
+        evidence_row(
+            "payroll",
+            F.concat_ws(
+                " ",
+                F.col("name"),
+                F.col("employer_name"),
+                F.col("staff_category"),
+                month_key(F.col("pay_month")),
+            ),
+        ).alias("_roll_ev"),
     )
     linked = household_members(pay, tables["person"]).join(
-        roll, (F.col("member_id") == F.col("_roll_pid")) & (F.col("_pay_month") == F.col("_roll_month")))
+        roll, (F.col("member_id") == F.col("_roll_pid")) & (F.col("_pay_month") == F.col("_roll_month"))
+    )
     support = linked.select(*PERSON_GROUP, F.col("_roll_ev").alias("_ev"), F.col("_roll_month").alias("_o"))
-    return person_clues(linked, "S02", config, group=PERSON_GROUP, keys=person_programme_keys(), support=support)
+    return person_clues(
+        linked, "S02", config, group=PERSON_GROUP, keys=person_programme_keys(), support=support
+    )
 
 
-@rule("S03", "优亲厚友: 干部亲属享受救助", keys=("person", "cadre", "programme"), needs=(PAYMENT, "cadre", "kin"))
+@rule(
+    "S03",
+    "优亲厚友: 干部亲属享受救助",
+    keys=("person", "cadre", "programme"),
+    needs=(PAYMENT, "cadre", "kin"),
+)
 def s03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A discretionary payment to a cadre in office, or a cadre's kin, of the payment's 镇街 on its date."""
     cadre = tables["cadre"].where(F.col("person_id").isNotNull())
-    kin = tables["kin"].where(F.col("steps") <= config.kinship_steps).select("cadre_id", "kin_id", "steps", "path")
+    kin = (
+        tables["kin"]
+        .where(F.col("steps") <= config.kinship_steps)
+        .select("cadre_id", "kin_id", "steps", "path")
+    )
     selves = cadre.select(
-        F.col("person_id").alias("cadre_id"), F.col("person_id").alias("kin_id"), F.lit(0).alias("steps"),
-        F.concat(F.col("name"), F.lit("("), F.coalesce(F.col("post"), F.lit("干部")), F.lit(")")).alias("path"))
+        F.col("person_id").alias("cadre_id"),
+        F.col("person_id").alias("kin_id"),
+        F.lit(0).alias("steps"),
+        F.concat(F.col("name"), F.lit("("), F.coalesce(F.col("post"), F.lit("干部")), F.lit(")")).alias(
+            "path"
+        ),
+    )
     # shortest path per pair; the cadre themself (steps 0) whether or not the kin table lists it
-    pairs = kin.unionByName(selves).groupBy("cadre_id", "kin_id").agg(
-        F.min_by("path", F.struct("steps", "path")).alias("path"))
+    pairs = (
+        kin.unionByName(selves)
+        .groupBy("cadre_id", "kin_id")
+        .agg(F.min_by("path", F.struct("steps", "path")).alias("path"))
+    )
     pay = payments(tables, config.programmes.discretionary, as_of=as_of)
     terms = cadre.select(
-        F.col("person_id").alias("cadre_id"), F.col("name").alias("_cadre_name"), F.col("town").alias("_cadre_town"),
-        F.col("start_date"), F.col("end_date"),
-        evidence_row("cadre", F.concat_ws(" ", F.col("name"), F.col("town"), F.col("village"), F.col("post"),
-                                          F.concat_ws("~", F.col("start_date").cast("string"),
-                                                      F.coalesce(F.col("end_date").cast("string"), F.lit(""))))).alias("_cadre_ev"),
+        F.col("person_id").alias("cadre_id"),
+        F.col("name").alias("_cadre_name"),
+        F.col("town").alias("_cadre_town"),
+        F.col("start_date"),
+        F.col("end_date"),
+        evidence_row(
+            "cadre",
+            F.concat_ws(
+                " ",
+                F.col("name"),
+                F.col("town"),
+                F.col("village"),
+                F.col("post"),
+                F.concat_ws(
+                    "~",
+                    F.col("start_date").cast("string"),
+                    F.coalesce(F.col("end_date").cast("string"), F.lit("")),
+                ),
+            ),
+        ).alias("_cadre_ev"),
     )
     hits = (
         pay.join(pairs, pay["person_id"] == pairs["kin_id"])
         .join(terms, "cadre_id")
-        .where((F.col("_cadre_town") == F.col("town")) & (F.col("start_date") <= F.col("pay_date"))
-               & (F.col("end_date").isNull() | (F.col("end_date") >= F.col("pay_date"))))
+        .where(
+            (F.col("_cadre_town") == F.col("town"))
+            & (F.col("start_date") <= F.col("pay_date"))
+            & (F.col("end_date").isNull() | (F.col("end_date") >= F.col("pay_date")))
+        )
     )
     group = ["person_id", "cadre_id", "programme"]
     support = hits.select(*group, F.col("_cadre_ev").alias("_ev"), F.col("start_date").alias("_o"))
     return person_clues(
-        hits, "S03", config, group=group,
+        hits,
+        "S03",
+        config,
+        group=group,
         keys=keys_map(person=F.col("person_id"), cadre=F.col("cadre_id"), programme=F.col("programme")),
-        support=support, path=F.col("path"),
-        extra_subjects=F.when(F.col("cadre_id") != F.col("person_id"),
-                              subject("person", F.col("cadre_id"), F.col("_cadre_name"))),
+        support=support,
+        path=F.col("path"),
+        extra_subjects=F.when(
+            F.col("cadre_id") != F.col("person_id"),
+            subject("person", F.col("cadre_id"), F.col("_cadre_name")),
+        ),
     )
 
 
@@ -214,14 +291,27 @@ def s04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     pay = payments(tables, as_of=as_of).withColumn("month", month_key(F.col("pay_date")))
     pay = pay.withColumn("_batch", normalize_name(F.col("batch")))
     group = [*PERSON_GROUP, "month"]
-    repeated = pay.groupBy(*group).agg(F.countDistinct("_batch").alias("_batches")).where(F.col("_batches") >= min_batches)
+    repeated = (
+        pay.groupBy(*group)
+        .agg(F.countDistinct("_batch").alias("_batches"))
+        .where(F.col("_batches") >= min_batches)
+    )
     hits = pay.join(repeated.select(*group), group)
-    return person_clues(hits, "S04", config, group=group,
-                        keys=keys_map(person=F.col("person_id"), programme=F.col("programme"), month=F.col("month")))
+    return person_clues(
+        hits,
+        "S04",
+        config,
+        group=group,
+        keys=keys_map(person=F.col("person_id"), programme=F.col("programme"), month=F.col("month")),
+    )
 
 
-@rule("S05", "有车有房有企仍享受救助", keys=("person", "programme"),
-      needs=(PAYMENT, "person", "asset_holding", "company", "company_party", "company_registration"))
+@rule(
+    "S05",
+    "有车有房有企仍享受救助",
+    keys=("person", "programme"),
+    needs=(PAYMENT, "person", "asset_holding", "company", "company_party", "company_registration"),
+)
 def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A means-tested payment while the recipient or a household member owns a vehicle, business
     premises or more than ``max_dwellings`` 住宅 (per member, or per household with
@@ -239,35 +329,85 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 
     pay = payments(tables, config.programmes.means_tested, as_of=as_of)
     linked = household_members(pay, tables["person"])
-    assets = tables["asset_holding"].where(F.col("owner_id_person").isNotNull()).select(
-        F.col("owner_id_person").alias("member_id"), F.col("asset_type"), F.col("reg_date"), F.col("dereg_date"),
-        evidence_row("asset_holding", F.concat_ws(" ", F.col("owner_name"), F.col("asset_type"),
-                                                  F.concat(F.lit("登记 "), F.col("reg_date").cast("string")))).alias("_why"),
+    assets = (
+        tables["asset_holding"]
+        .where(F.col("owner_id_person").isNotNull())
+        .select(
+            F.col("owner_id_person").alias("member_id"),
+            F.col("asset_type"),
+            F.col("reg_date"),
+            F.col("dereg_date"),
+            evidence_row(
+                "asset_holding",
+                F.concat_ws(
+                    " ",
+                    F.col("owner_name"),
+                    F.col("asset_type"),
+                    F.concat(F.lit("登记 "), F.col("reg_date").cast("string")),
+                ),
+            ).alias("_why"),
+        )
     )
     owned = linked.join(assets, "member_id").where(
-        (F.col("reg_date") <= F.col("pay_date")) & (F.col("dereg_date").isNull() | (F.col("dereg_date") > F.col("pay_date"))))
+        (F.col("reg_date") <= F.col("pay_date"))
+        & (F.col("dereg_date").isNull() | (F.col("dereg_date") > F.col("pay_date")))
+    )
     flagged_kind = owned.where(F.col("asset_type").isin(vehicles + business))
     dwell_group = ["_pk", "member_id"] if per_person else ["_pk"]
-    dwell_counts = owned.where(F.col("asset_type") == dwelling).groupBy(*dwell_group).agg(F.count("*").alias("_n"))
+    dwell_counts = (
+        owned.where(F.col("asset_type") == dwelling).groupBy(*dwell_group).agg(F.count("*").alias("_n"))
+    )
     too_many = owned.where(F.col("asset_type") == dwelling).join(
-        dwell_counts.where(F.col("_n") > max_dwellings).select(*dwell_group), dwell_group)
+        dwell_counts.where(F.col("_n") > max_dwellings).select(*dwell_group), dwell_group
+    )
 
-    founded = tables["company_registration"].groupBy("credit_code").agg(F.min("established_date").alias("_founded"))
-    companies = tables["company"].where(F.col("reg_status").isin(config.active_company_status)).select(
-        "credit_code", "company_name", "reg_status").join(founded, "credit_code", "left")
-    parties = tables["company_party"].where(F.col("person_id").isNotNull()).select(
-        F.col("person_id").alias("member_id"), "credit_code", "role",
-        evidence_row("company_party", F.concat_ws(" ", F.col("role"), F.col("credit_code"))).alias("_party_ev"))
-    roles = linked.join(parties, "member_id").join(companies, "credit_code").where(
-        F.col("_founded").isNull() | (F.col("_founded") <= F.col("pay_date"))).withColumn(
-        "_why", F.col("_party_ev").withField(
-            "note", F.concat_ws(" ", F.col("member_name"), F.col("role"), F.col("company_name"), F.col("reg_status"))))
+    founded = (
+        tables["company_registration"].groupBy("credit_code").agg(F.min("established_date").alias("_founded"))
+    )
+    companies = (
+        tables["company"]
+        .where(F.col("reg_status").isin(config.active_company_status))
+        .select("credit_code", "company_name", "reg_status")
+        .join(founded, "credit_code", "left")
+    )
+    parties = (
+        tables["company_party"]
+        .where(F.col("person_id").isNotNull())
+        .select(
+            F.col("person_id").alias("member_id"),
+            "credit_code",
+            "role",
+            evidence_row("company_party", F.concat_ws(" ", F.col("role"), F.col("credit_code"))).alias(
+                "_party_ev"
+            ),
+        )
+    )
+    roles = (
+        linked.join(parties, "member_id")
+        .join(companies, "credit_code")
+        .where(F.col("_founded").isNull() | (F.col("_founded") <= F.col("pay_date")))
+        .withColumn(
+            "_why",
+            F.col("_party_ev").withField(
+                "note",
+                F.concat_ws(
+                    " ", F.col("member_name"), F.col("role"), F.col("company_name"), F.col("reg_status")
+                ),
+            ),
+        )
+    )
 
     cols = [*pay.columns, "_why"]
     reasons = flagged_kind.select(*cols).unionByName(too_many.select(*cols)).unionByName(roles.select(*cols))
     support = reasons.select(*PERSON_GROUP, F.col("_why").alias("_ev"), F.col("pay_date").alias("_o"))
-    return person_clues(reasons.select(*pay.columns), "S05", config, group=PERSON_GROUP,
-                        keys=person_programme_keys(), support=support)
+    return person_clues(
+        reasons.select(*pay.columns),
+        "S05",
+        config,
+        group=PERSON_GROUP,
+        keys=person_programme_keys(),
+        support=support,
+    )
 
 
 @rule("S06", "一卡多人代领", keys=("account",), needs=(PAYMENT, "person"))
@@ -280,35 +420,63 @@ def s06(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     is the registry 户号 of the resolved recipient, else the row's 户号, else the recipient's name.
     The account is the 银行账号 as delivered (trimmed)."""
     min_households = int(config.section("S06").get("min_households", 3))
-    person = tables["person"].select(F.col("person_id").alias("_pid"), F.col("name").alias("_reg_name"),
-                                     F.col("household_no").alias("_reg_hh"))
+    person = tables["person"].select(
+        F.col("person_id").alias("_pid"),
+        F.col("name").alias("_reg_name"),
+        F.col("household_no").alias("_reg_hh"),
+    )
     pay = payments(tables, resolved=False, as_of=as_of).where(
-        F.col("account").isNotNull() & F.col("account_holder").isNotNull())
+        F.col("account").isNotNull() & F.col("account_holder").isNotNull()
+    )
     pay = pay.join(person, pay["person_id"] == person["_pid"], "left")
     holder = F.trim(F.col("account_holder"))
     holder_key = normalize_name(F.col("account_holder"))
     same_as_row = F.coalesce(holder_key == normalize_name(F.col("name")), F.lit(False))
     same_as_registry = F.coalesce(holder_key == normalize_name(F.col("_reg_name")), F.lit(False))
     proxy = pay.where(holder_key.isNotNull() & ~same_as_row & ~same_as_registry)
-    proxy = proxy.withColumn("_household", F.coalesce(F.col("_reg_hh"), F.col("household_no"),
-                                                      F.concat(F.lit("name:"), F.col("name"))))
+    proxy = proxy.withColumn(
+        "_household",
+        F.coalesce(F.col("_reg_hh"), F.col("household_no"), F.concat(F.lit("name:"), F.col("name"))),
+    )
     group = ["account"]
-    summary = proxy.groupBy(*group).agg(
-        F.countDistinct("_household").alias("_households"),
-        F.sum("amount").alias("_amount"), F.min("pay_date").alias("_start"), F.max("pay_date").alias("_end"),
-        F.min("town").alias("_town"), F.min(holder).alias("_holder"),
-    ).where(F.col("_households") >= min_households)
+    summary = (
+        proxy.groupBy(*group)
+        .agg(
+            F.countDistinct("_household").alias("_households"),
+            F.sum("amount").alias("_amount"),
+            F.min("pay_date").alias("_start"),
+            F.max("pay_date").alias("_end"),
+            F.min("town").alias("_town"),
+            F.min(holder).alias("_holder"),
+        )
+        .where(F.col("_households") >= min_households)
+    )
     hits = proxy.join(summary.select(*group), group)
     evidence = collect_evidence(hits, group, F.col("_ev"), F.col("pay_date"))
     recipients = collect_evidence(
-        hits.where(F.col("person_id").isNotNull()), group,
-        subject("person", F.col("person_id"), F.col("name")), F.col("person_id"))
+        hits.where(F.col("person_id").isNotNull()),
+        group,
+        subject("person", F.col("person_id"), F.col("name")),
+        F.col("person_id"),
+    )
     account = F.array(subject("account", F.col("account"), F.col("_holder")))
-    subjects = F.when(F.col("_recipients").isNull(), account).otherwise(F.concat(account, F.col("_recipients")))
-    joined = summary.join(evidence, group).join(recipients.withColumnRenamed("evidence", "_recipients"), group, "left")
-    return clue_frame(joined, "S06", config, keys=keys_map(account=F.col("account")), subjects=subjects,
-                      amount=F.col("_amount"), period_start=F.col("_start"), period_end=F.col("_end"),
-                      town=F.col("_town"))
+    subjects = F.when(F.col("_recipients").isNull(), account).otherwise(
+        F.concat(account, F.col("_recipients"))
+    )
+    joined = summary.join(evidence, group).join(
+        recipients.withColumnRenamed("evidence", "_recipients"), group, "left"
+    )
+    return clue_frame(
+        joined,
+        "S06",
+        config,
+        keys=keys_map(account=F.col("account")),
+        subjects=subjects,
+        amount=F.col("_amount"),
+        period_start=F.col("_start"),
+        period_end=F.col("_end"),
+        town=F.col("_town"),
+    )
 
 
 @rule("S07", "超标准发放", keys=("person", "programme", "month"), needs=(PAYMENT, "person"))
@@ -322,20 +490,48 @@ def s07(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     fixed: dict[str, float] = dict(cfg.get("caps") or {})
     per_member: dict[str, float] = dict(cfg.get("per_living_member") or {})
     pay = payments(tables, sorted(set(fixed) | set(per_member)), as_of=as_of)
-    living = (household_members(pay, tables["person"], include_self=False)
-              .groupBy("_pk").agg(F.countDistinct("member_id").alias("_living")))
+    living = (
+        household_members(pay, tables["person"], include_self=False)
+        .groupBy("_pk")
+        .agg(F.countDistinct("member_id").alias("_living"))
+    )
     known = tables["person"].select(F.col("person_id").alias("_known")).distinct()
-    pay = pay.join(living, "_pk", "left").join(known, pay["person_id"] == known["_known"], "left").withColumn(
-        "_living", F.when(F.col("_known").isNull(), F.lit(1)).otherwise(F.coalesce(F.col("_living"), F.lit(0))))
+    pay = (
+        pay.join(living, "_pk", "left")
+        .join(known, pay["person_id"] == known["_known"], "left")
+        .withColumn(
+            "_living",
+            F.when(F.col("_known").isNull(), F.lit(1)).otherwise(F.coalesce(F.col("_living"), F.lit(0))),
+        )
+    )
     cap: Column = F.lit(None).cast("decimal(18,2)")
     for programme, value in fixed.items():
         cap = F.when(F.col("programme") == programme, F.lit(value).cast("decimal(18,2)")).otherwise(cap)
     for programme, value in per_member.items():
-        cap = F.when(F.col("programme") == programme, (F.lit(value) * F.col("_living")).cast("decimal(18,2)")).otherwise(cap)
+        cap = F.when(
+            F.col("programme") == programme, (F.lit(value) * F.col("_living")).cast("decimal(18,2)")
+        ).otherwise(cap)
     pay = pay.withColumn("_cap", cap).withColumn("month", month_key(F.col("pay_date")))
     hits = pay.where(F.col("_cap").isNotNull() & (F.col("amount") > F.col("_cap")))
-    hits = hits.withColumn("_ev", F.col("_ev").withField("note", F.concat_ws(
-        " ", F.col("_ev.note"), F.concat(F.lit("上限 "), F.col("_cap").cast("string")),
-        F.when(F.col("programme").isin(list(per_member)), F.concat(F.lit("在世户成员 "), F.col("_living").cast("string"))))))
-    return person_clues(hits, "S07", config, group=[*PERSON_GROUP, "month"],
-                        keys=keys_map(person=F.col("person_id"), programme=F.col("programme"), month=F.col("month")))
+    hits = hits.withColumn(
+        "_ev",
+        F.col("_ev").withField(
+            "note",
+            F.concat_ws(
+                " ",
+                F.col("_ev.note"),
+                F.concat(F.lit("上限 "), F.col("_cap").cast("string")),
+                F.when(
+                    F.col("programme").isin(list(per_member)),
+                    F.concat(F.lit("在世户成员 "), F.col("_living").cast("string")),
+                ),
+            ),
+        ),
+    )
+    return person_clues(
+        hits,
+        "S07",
+        config,
+        group=[*PERSON_GROUP, "month"],
+        keys=keys_map(person=F.col("person_id"), programme=F.col("programme"), month=F.col("month")),
+    )

@@ -25,8 +25,8 @@ def s01_sql(curated: Path, config: RulesConfig) -> str:
     grace = int(config.section("S01").get("grace_days", 30))
     return f"""
     SELECT p.person_id AS person, p.programme
-    FROM {_scan(curated, 'subsidy_payment')} p
-    JOIN {_scan(curated, 'person')} d ON d.person_id = p.person_id
+    FROM {_scan(curated, "subsidy_payment")} p
+    JOIN {_scan(curated, "person")} d ON d.person_id = p.person_id
     WHERE d.death_date IS NOT NULL AND p.person_id IS NOT NULL
       AND date_diff('day', d.death_date, p.pay_date) > {grace}
     GROUP BY ALL
@@ -42,14 +42,14 @@ def s03_sql(curated: Path, config: RulesConfig) -> str:
         )
     union = " UNION ".join(f"SELECT * FROM k{i}" for i in range(steps + 1))
     return f"""
-    WITH family AS (SELECT source, target FROM {_scan(curated, 'relation')} WHERE schema = 'Family'),
+    WITH family AS (SELECT source, target FROM {_scan(curated, "relation")} WHERE schema = 'Family'),
     edges AS (SELECT source AS a, target AS b FROM family UNION SELECT target, source FROM family),
-    cadre AS (SELECT person_id, town, start_date, end_date FROM {_scan(curated, 'cadre')}
+    cadre AS (SELECT person_id, town, start_date, end_date FROM {_scan(curated, "cadre")}
               WHERE person_id IS NOT NULL),
     {", ".join(reach)},
     kin AS ({union})
     SELECT p.person_id AS person, kin.cadre_id AS cadre, p.programme
-    FROM {_scan(curated, 'subsidy_payment')} p
+    FROM {_scan(curated, "subsidy_payment")} p
     JOIN kin ON kin.kin_id = p.person_id
     JOIN cadre c ON c.person_id = kin.cadre_id AND c.town = p.town
          AND c.start_date <= p.pay_date AND (c.end_date IS NULL OR c.end_date >= p.pay_date)
@@ -66,7 +66,7 @@ def e01_sql(curated: Path, config: RulesConfig) -> str:
     return f"""
     WITH small AS (
         SELECT village, winner_credit_code AS company, sign_date, contract_amount
-        FROM {_scan(curated, 'project')}
+        FROM {_scan(curated, "project")}
         WHERE winner_credit_code IS NOT NULL AND sign_date IS NOT NULL AND contract_amount < {limit}
     ),
     windows AS (

@@ -60,7 +60,9 @@ def _spark_baseline_rules(settings: Settings, spark: Any, as_of: dt.date) -> tup
     config = RulesConfig.load(settings.rules_config)
     needs = sorted({t for code in BASELINE_RULES for t in REGISTRY[code].needs})
     started = time.perf_counter()
-    clues = run_rules(load_tables(spark, settings, needs), config=config, as_of=as_of, codes=list(BASELINE_RULES))
+    clues = run_rules(
+        load_tables(spark, settings, needs), config=config, as_of=as_of, codes=list(BASELINE_RULES)
+    )
     rows = clues.select("rule", "keys").collect()
     seconds = time.perf_counter() - started
     keys: dict[str, set] = {code: set() for code in BASELINE_RULES}
@@ -113,7 +115,10 @@ def run_bench(settings: Settings, households: int, seed: int, say=print) -> dict
         "spark_master": settings.spark_master,
         "shuffle_partitions": settings.spark_shuffle_partitions,
         "stages": {
-            s: {"seconds": round(timings.get(s, 0.0), 2), "rows_per_second": round(rows_read / timings[s]) if timings.get(s) else None}
+            s: {
+                "seconds": round(timings.get(s, 0.0), 2),
+                "rows_per_second": round(rows_read / timings[s]) if timings.get(s) else None,
+            }
             for s in STAGES
         },
         "end_to_end_seconds": round(total, 2),
@@ -127,7 +132,9 @@ def run_bench(settings: Settings, households: int, seed: int, say=print) -> dict
             "spark_seconds": round(spark_side, 2),
             "spark_rules_only_seconds": round(spark_rules_s, 2),
             "duckdb_seconds": round(duck["total_seconds"], 2),
-            "ratio_spark_to_duckdb": round(spark_side / duck["total_seconds"], 2) if duck["total_seconds"] else None,
+            "ratio_spark_to_duckdb": round(spark_side / duck["total_seconds"], 2)
+            if duck["total_seconds"]
+            else None,
             "same_keys": agree,
             "clues": {code: len(spark_keys[code]) for code in BASELINE_RULES},
         },

@@ -95,7 +95,9 @@ class FileSpec(BaseModel):
     title: str | None = None
     pattern: str = Field(description="regular expression matched against the whole file name")
     format: Literal["csv", "xlsx"] = "csv"
-    encoding: str | None = Field(default=None, description="declared encoding of a csv; detected when it lies")
+    encoding: str | None = Field(
+        default=None, description="declared encoding of a csv; detected when it lies"
+    )
     sheet: str | None = None
     header_row: Annotated[int, Field(ge=1)] = 1
     columns: dict[str, ColumnSpec]
@@ -131,7 +133,9 @@ class FileSpec(BaseModel):
                 raise ValueError(f"table {self.table}: key {key!r} is not a declared column")
         for check in self.checks:
             if check.column and check.column not in names:
-                raise ValueError(f"table {self.table}: check {check.reason} names unknown column {check.column!r}")
+                raise ValueError(
+                    f"table {self.table}: check {check.reason} names unknown column {check.column!r}"
+                )
         if self.format == "xlsx" and not self.sheet:
             raise ValueError(f"table {self.table}: an xlsx file kind must name its sheet")
         if self.format == "csv" and not self.encoding:

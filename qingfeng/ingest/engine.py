@@ -196,7 +196,9 @@ def _staged_frame(spark: SparkSession, feed: str, group: list[_Delivery]) -> Dat
 
     schema = _staged_schema(group[0].spec)
     frames = [
-        spark.read.schema(schema).parquet(str(d.staged)).select(
+        spark.read.schema(schema)
+        .parquet(str(d.staged))
+        .select(
             F.lit(feed).alias("_feed"),
             F.lit(d.path.name).alias("_file"),
             F.col("_line").cast("int").alias("_line"),
@@ -263,7 +265,9 @@ def _write_table(
     for d in group:
         if d.rejects is not None:
             quarantine = quarantine.unionByName(
-                spark.read.schema(_rejects_schema()).parquet(str(d.rejects)).select(
+                spark.read.schema(_rejects_schema())
+                .parquet(str(d.rejects))
+                .select(
                     F.lit(feed.feed).alias("feed"),
                     F.lit(spec.table).alias("table"),
                     F.lit(d.path.name).alias("file"),

@@ -73,7 +73,9 @@ def db_upgrade(revision: str, settings: Settings) -> None:
     url = settings.resolved_register_url
     upgrade(url, revision)
     engine = make_engine(url)
-    click.echo(f"register at revision {current_revision(engine)}: {engine.url.render_as_string(hide_password=True)}")
+    click.echo(
+        f"register at revision {current_revision(engine)}: {engine.url.render_as_string(hide_password=True)}"
+    )
     engine.dispose()
 
 
@@ -83,8 +85,12 @@ def clues() -> None:
 
 
 @clues.command("export")
-@click.option("--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default stdout).")
+@click.option(
+    "--format", "fmt", type=click.Choice(["jsonl", "csv", "xlsx"]), default="jsonl", show_default=True
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File (default stdout)."
+)
 @with_settings
 def clues_export(fmt: str, out: Path | None, settings: Settings) -> None:
     """Export every clue (audited)."""
@@ -104,11 +110,14 @@ def clues_export(fmt: str, out: Path | None, settings: Settings) -> None:
 @click.option("--rule", default=None)
 @click.option("--status", default=None)
 @click.option("--town", default=None)
-@click.option("--sort", default="severity", type=click.Choice(["severity", "amount", "risk", "first_seen", "id"]))
+@click.option(
+    "--sort", default="severity", type=click.Choice(["severity", "amount", "risk", "first_seen", "id"])
+)
 @click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 500))
 @with_settings
-def clues_list(rule: str | None, status: str | None, town: str | None, sort: str, limit: int,
-               settings: Settings) -> None:
+def clues_list(
+    rule: str | None, status: str | None, town: str | None, sort: str, limit: int, settings: Settings
+) -> None:
     """Print the clue queue."""
     from rich.table import Table
     from sqlalchemy import func, select
@@ -128,8 +137,17 @@ def clues_list(rule: str | None, status: str | None, town: str | None, sort: str
         for clue, _deadline, colour in rows:
             d = describe(clue)
             names = ", ".join(s.get("name") or s.get("id") or "" for s in d["subjects"][:3])
-            table.add_row(str(d["id"]), d["rule"], d["status"], d["severity"], str(d["amount"]), d["town"] or "",
-                          names, d["last_seen"], colour or "")
+            table.add_row(
+                str(d["id"]),
+                d["rule"],
+                d["status"],
+                d["severity"],
+                str(d["amount"]),
+                d["town"] or "",
+                names,
+                d["last_seen"],
+                colour or "",
+            )
         _console().print(table)
 
 
@@ -140,13 +158,21 @@ def users() -> None:
 
 @users.command("add")
 @click.argument("username")
-@click.option("--role", required=True, type=click.Choice(["admin", "supervisor", "analyst", "liaison", "auditor"]))
+@click.option(
+    "--role", required=True, type=click.Choice(["admin", "supervisor", "analyst", "liaison", "auditor"])
+)
 @click.option("--unit", default=None, help="The unit (派驻机构) of a liaison.")
 @click.option("--display-name", default=None)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (first line).")
 @with_settings
-def users_add(username: str, role: str, unit: str | None, display_name: str | None, password_stdin: bool,
-              settings: Settings) -> None:
+def users_add(
+    username: str,
+    role: str,
+    unit: str | None,
+    display_name: str | None,
+    password_stdin: bool,
+    settings: Settings,
+) -> None:
     """Add a user; without --password-stdin the password is asked for (hidden)."""
     from qingfeng.register.users import audit, create_user
 
@@ -158,7 +184,13 @@ def users_add(username: str, role: str, unit: str | None, display_name: str | No
         fail("密码至少 8 个字符")
     with _session(settings) as session, _domain_errors():
         user = create_user(session, username, role, password=password, unit=unit, display_name=display_name)
-        audit(session, _operator(), "change", target=f"user:{username}", detail=f"add role={role} unit={unit or ''}")
+        audit(
+            session,
+            _operator(),
+            "change",
+            target=f"user:{username}",
+            detail=f"add role={role} unit={unit or ''}",
+        )
         session.commit()
         click.echo(f"user {user.username} ({user.role}{', ' + unit if unit else ''}) added")
 
@@ -170,8 +202,12 @@ def report() -> None:
 
 @report.command("monthly")
 @click.option("--month", required=True, help="YYYY-MM")
-@click.option("--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True)
-@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File for xlsx/json.")
+@click.option(
+    "--format", "fmt", type=click.Choice(["table", "json", "xlsx"]), default="table", show_default=True
+)
+@click.option(
+    "--out", type=click.Path(dir_okay=False, path_type=Path), default=None, help="File for xlsx/json."
+)
 @with_settings
 def report_monthly(month: str, fmt: str, out: Path | None, settings: Settings) -> None:
     """进度月报: found, dispatched, rectified, closed, recovered funds, outcomes, overdue — per rule and town."""

@@ -20,10 +20,38 @@ from qingfeng.register.service import describe, require
 from qingfeng.register.users import audit
 
 FORMATS = ("jsonl", "csv", "xlsx")
-EXPORT_FIELDS = ("rule", "keys", "subjects", "amount", "status", "severity", "evidence", "first_seen", "last_seen")
-FLAT_COLUMNS = ("id", "rule", "rule_name", "keys", "subjects", "amount", "period_start", "period_end", "status",
-                "severity", "detection_state", "town", "village", "path", "evidence", "first_seen", "last_seen",
-                "as_of", "fingerprint")
+EXPORT_FIELDS = (
+    "rule",
+    "keys",
+    "subjects",
+    "amount",
+    "status",
+    "severity",
+    "evidence",
+    "first_seen",
+    "last_seen",
+)
+FLAT_COLUMNS = (
+    "id",
+    "rule",
+    "rule_name",
+    "keys",
+    "subjects",
+    "amount",
+    "period_start",
+    "period_end",
+    "status",
+    "severity",
+    "detection_state",
+    "town",
+    "village",
+    "path",
+    "evidence",
+    "first_seen",
+    "last_seen",
+    "as_of",
+    "fingerprint",
+)
 
 
 def export_records(clues: list[Clue], *, mask: bool = False) -> Iterator[dict[str, Any]]:
@@ -34,8 +62,11 @@ def export_records(clues: list[Clue], *, mask: bool = False) -> Iterator[dict[st
             d["keys"] = {k: mask_key(k, v) for k, v in d["keys"].items()}
             d["path"] = mask_text(d["path"]) or None
             d["evidence"] = [{**e, "note": mask_text(e.get("note")) or None} for e in d["evidence"]]
-        yield {"id": d["id"], **{k: d[k] for k in EXPORT_FIELDS},
-               **{k: d[k] for k in FLAT_COLUMNS if k not in EXPORT_FIELDS and k != "id"}}
+        yield {
+            "id": d["id"],
+            **{k: d[k] for k in EXPORT_FIELDS},
+            **{k: d[k] for k in FLAT_COLUMNS if k not in EXPORT_FIELDS and k != "id"},
+        }
 
 
 def _cell(value: Any) -> Any:
@@ -68,7 +99,12 @@ def write_export(records: list[dict[str, Any]], fmt: str, out: IO[bytes]) -> Non
 
 
 def export_clues(
-    session: Session, actor: User | str, fmt: str, out: IO[bytes], *, clue_ids: list[int] | None = None,
+    session: Session,
+    actor: User | str,
+    fmt: str,
+    out: IO[bytes],
+    *,
+    clue_ids: list[int] | None = None,
     ip: str | None = None,
 ) -> int:
     """Export clues (all, or ``clue_ids``) in ``fmt`` to a binary stream; audited. ``actor`` is a user, or the

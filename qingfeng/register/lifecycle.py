@@ -25,7 +25,13 @@ TRANSITIONS: dict[str, tuple[str, ...]] = {
 }
 
 ROLES = ("admin", "supervisor", "analyst", "liaison", "auditor")
-ROLE_TITLES = {"admin": "系统管理员", "supervisor": "监督室主任", "analyst": "分析员", "liaison": "派驻机构联络员", "auditor": "审计员"}
+ROLE_TITLES = {
+    "admin": "系统管理员",
+    "supervisor": "监督室主任",
+    "analyst": "分析员",
+    "liaison": "派驻机构联络员",
+    "auditor": "审计员",
+}
 
 # Actions the service checks. A liaison's actions are further limited to clues dispatched to their unit.
 PERMISSIONS: dict[str, frozenset[str]] = {
@@ -48,7 +54,14 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 }
 
 EVENT_KINDS = (
-    "status_change", "comment", "assignment", "dispatch", "rectification", "reopen", "redetected", "not_detected",
+    "status_change",
+    "comment",
+    "assignment",
+    "dispatch",
+    "rectification",
+    "reopen",
+    "redetected",
+    "not_detected",
 )
 ACCESS_ACTIONS = ("login", "login_failed", "logout", "view", "export", "search", "change")
 DISPATCH_STATES = ("sent", "answered", "withdrawn")

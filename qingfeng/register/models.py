@@ -105,7 +105,9 @@ class Clue(Base):
     )
     events: Mapped[list[Event]] = relationship(back_populates="clue", order_by="Event.id")
     dispatches: Mapped[list[Dispatch]] = relationship(back_populates="clue", order_by="Dispatch.id")
-    rectifications: Mapped[list[Rectification]] = relationship(back_populates="clue", order_by="Rectification.id")
+    rectifications: Mapped[list[Rectification]] = relationship(
+        back_populates="clue", order_by="Rectification.id"
+    )
 
 
 class ClueSubject(Base):

@@ -67,7 +67,12 @@ def _money(value: Any) -> Decimal | None:
 
 
 def _evidence_key(row: dict[str, Any]) -> tuple[Any, ...]:
-    return (row.get("feed"), row.get("table"), row.get("file"), None if row.get("line") is None else int(row["line"]))
+    return (
+        row.get("feed"),
+        row.get("table"),
+        row.get("file"),
+        None if row.get("line") is None else int(row["line"]),
+    )
 
 
 def normalise(raw: dict[str, Any]) -> dict[str, Any]:
@@ -80,7 +85,11 @@ def normalise(raw: dict[str, Any]) -> dict[str, Any]:
     except (KeyError, TypeError) as exc:
         raise InvalidInput(f"线索缺少规则编号或关键字段: {exc}") from exc
     subjects = [
-        {"kind": s.get("kind"), "id": None if s.get("id") is None else str(s.get("id")), "name": s.get("name")}
+        {
+            "kind": s.get("kind"),
+            "id": None if s.get("id") is None else str(s.get("id")),
+            "name": s.get("name"),
+        }
         for s in (raw.get("subjects") or [])
     ]
     evidence = [
@@ -130,11 +139,25 @@ def material_change(clue: Clue, new: dict[str, Any]) -> str | None:
 
 
 def _apply_facts(clue: Clue, c: dict[str, Any], as_of: dt.date) -> None:
-    for name in ("rule_name", "domain", "keys", "subjects", "amount", "period_start", "period_end", "severity",
-                 "evidence", "path", "town", "village"):
+    for name in (
+        "rule_name",
+        "domain",
+        "keys",
+        "subjects",
+        "amount",
+        "period_start",
+        "period_end",
+        "severity",
+        "evidence",
+        "path",
+        "town",
+        "village",
+    ):
         setattr(clue, name, c[name])
     clue.subject_links = [
-        ClueSubject(kind=s["kind"] or "", subject_id=s["id"] or "", name=s["name"]) for s in c["subjects"] if s["id"]
+        ClueSubject(kind=s["kind"] or "", subject_id=s["id"] or "", name=s["name"])
+        for s in c["subjects"]
+        if s["id"]
     ]
     clue.evidence_rows = [
         Evidence(feed=e["feed"], table_name=e["table"], file=e["file"], line=e["line"], note=e["note"])
@@ -170,8 +193,9 @@ def rules_that_ran(run: RunInfo) -> list[str] | None:
     return list(per_rule) if isinstance(per_rule, dict) else None
 
 
-def _publish(session: Session, clues: Iterable[dict[str, Any]], run: RunInfo,
-             risk_weights: RiskWeights | None = None) -> PublishSummary:
+def _publish(
+    session: Session, clues: Iterable[dict[str, Any]], run: RunInfo, risk_weights: RiskWeights | None = None
+) -> PublishSummary:
     started = _naive_utc(run.started_at) or utcnow()
     run_as_of = _date(run.as_of)
     if run_as_of is None:
@@ -188,7 +212,9 @@ def _publish(session: Session, clues: Iterable[dict[str, Any]], run: RunInfo,
 
     existing = {
         clue.fingerprint: clue
-        for clue in session.scalars(select(Clue).where(Clue.rule.in_(rules_ran | {c["rule"] for c in batch.values()})))
+        for clue in session.scalars(
+            select(Clue).where(Clue.rule.in_(rules_ran | {c["rule"] for c in batch.values()}))
+        )
     }
     for fp, c in batch.items():
         as_of = c["as_of"] or run_as_of
@@ -206,15 +232,31 @@ def _publish(session: Session, clues: Iterable[dict[str, Any]], run: RunInfo,
                 clue.detection_state = "active"
                 per_rule[c["rule"]]["unchanged_dismissed"] += 1
                 continue
-            session.add(Event(clue=clue, kind="reopen", from_status=clue.status, to_status=FOUND,
-                              actor=SYSTEM_ACTOR, text=f"证据发生实质变化，线索重新开启：{why}", at=started))
+            session.add(
+                Event(
+                    clue=clue,
+                    kind="reopen",
+                    from_status=clue.status,
+                    to_status=FOUND,
+                    actor=SYSTEM_ACTOR,
+                    text=f"证据发生实质变化，线索重新开启：{why}",
+                    at=started,
+                )
+            )
             clue.status = FOUND
             _apply_facts(clue, c, as_of)
             per_rule[c["rule"]]["reopened"] += 1
             continue
         if clue.detection_state == "not_detected":
-            session.add(Event(clue=clue, kind="redetected", actor=SYSTEM_ACTOR, at=started,
-                              text=f"截至 {as_of} 的数据再次发现该线索"))
+            session.add(
+                Event(
+                    clue=clue,
+                    kind="redetected",
+                    actor=SYSTEM_ACTOR,
+                    at=started,
+                    text=f"截至 {as_of} 的数据再次发现该线索",
+                )
+            )
         _apply_facts(clue, c, as_of)
         per_rule[c["rule"]]["redetected"] += 1
 
@@ -223,23 +265,40 @@ def _publish(session: Session, clues: Iterable[dict[str, Any]], run: RunInfo,
             continue
         clue.detection_state = "not_detected"
         clue.updated_at = utcnow()
-        session.add(Event(clue=clue, kind="not_detected", actor=SYSTEM_ACTOR, at=started,
-                          text=f"截至 {run_as_of} 的数据未再发现该线索（保留记录）"))
+        session.add(
+            Event(
+                clue=clue,
+                kind="not_detected",
+                actor=SYSTEM_ACTOR,
+                at=started,
+                text=f"截至 {run_as_of} 的数据未再发现该线索（保留记录）",
+            )
+        )
         per_rule[clue.rule]["not_detected"] += 1
 
     summary = {r: dict(v) for r, v in sorted(per_rule.items())}
     session.flush()
     risk = refresh_subject_risk(session, run_as_of, weights=risk_weights)
-    pr = PipelineRun(as_of=run_as_of, started_at=started, finished_at=utcnow(),
-                     input_files=_jsonable(list(run.input_files or [])),
-                     counts=_jsonable({**(run.counts or {}), "publish": summary, "risk": risk}), status="published")
+    pr = PipelineRun(
+        as_of=run_as_of,
+        started_at=started,
+        finished_at=utcnow(),
+        input_files=_jsonable(list(run.input_files or [])),
+        counts=_jsonable({**(run.counts or {}), "publish": summary, "risk": risk}),
+        status="published",
+    )
     session.add(pr)
     session.flush()
     return PublishSummary(run_id=pr.id, per_rule=summary)
 
 
-def publish(target: Session | Engine, clues: Iterable[dict[str, Any]], run: RunInfo, *,
-            risk_weights: RiskWeights | None = None) -> PublishSummary:
+def publish(
+    target: Session | Engine,
+    clues: Iterable[dict[str, Any]],
+    run: RunInfo,
+    *,
+    risk_weights: RiskWeights | None = None,
+) -> PublishSummary:
     """Upsert clues on their fingerprint in ONE transaction, then recompute the stored subject risk over
     all active clues (same transaction); see docs/register.md for the rules."""
     if isinstance(target, Engine):
@@ -272,8 +331,12 @@ def read_lake_clues(settings: Settings) -> list[dict[str, Any]]:
 
     if not exists(settings, "clues", ""):
         raise FileNotFoundError(f"没有可发布的线索：{settings.lake / 'clues'} 尚未由规则阶段写入")
-    table = ds.dataset(str(table_path(settings, "clues", "")), format="parquet", partitioning="hive",
-                       exclude_invalid_files=True).to_table()
+    table = ds.dataset(
+        str(table_path(settings, "clues", "")),
+        format="parquet",
+        partitioning="hive",
+        exclude_invalid_files=True,
+    ).to_table()
     rows = table.to_pylist()
     for row in rows:
         keys = row.get("keys")
@@ -283,7 +346,9 @@ def read_lake_clues(settings: Settings) -> list[dict[str, Any]]:
     return rows
 
 
-def publish_from_lake(settings: Settings, *, spark: Any = None, run_info: RunInfo | dict[str, Any]) -> dict[str, Any]:
+def publish_from_lake(
+    settings: Settings, *, spark: Any = None, run_info: RunInfo | dict[str, Any]
+) -> dict[str, Any]:
     """Stage entry point: publish ``lake/clues`` into the register at ``settings.resolved_register_url``.
 
     ``spark`` is accepted for the common stage signature and not used.

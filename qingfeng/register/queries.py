@@ -25,7 +25,9 @@ COLOURS = ("red", "yellow", "green")
 COUNT_CAP = 10_000
 
 
-def escalation_colour(deadline: dt.date | None, today: dt.date, warn_days: int = DEFAULT_WARN_DAYS) -> str | None:
+def escalation_colour(
+    deadline: dt.date | None, today: dt.date, warn_days: int = DEFAULT_WARN_DAYS
+) -> str | None:
     """red: past the deadline; yellow: due within ``warn_days`` days; green: otherwise; None: no open dispatch."""
     if deadline is None:
         return None
@@ -119,14 +121,23 @@ def filtered_ids(
         if f.colour not in COLOURS:
             raise InvalidInput(f"未知的预警颜色 {f.colour!r}")
         dl = open_deadline_subquery()
-        conds.append(Clue.id.in_(select(dl.c.clue_id).where(colour_expr(dl.c.deadline, today, warn_days) == f.colour)))
+        conds.append(
+            Clue.id.in_(select(dl.c.clue_id).where(colour_expr(dl.c.deadline, today, warn_days) == f.colour))
+        )
     if f.assignee:
         conds.append(Clue.assignee_id.in_(select(User.id).where(User.username == f.assignee)))
     if f.q and f.q.strip():
         term = f.q.strip()
-        conds.append(Clue.id.in_(select(ClueSubject.clue_id).where(
-            or_(ClueSubject.subject_id == term, ClueSubject.name.like(f"%{_like_escape(term)}%", escape="\\"))
-        )))
+        conds.append(
+            Clue.id.in_(
+                select(ClueSubject.clue_id).where(
+                    or_(
+                        ClueSubject.subject_id == term,
+                        ClueSubject.name.like(f"%{_like_escape(term)}%", escape="\\"),
+                    )
+                )
+            )
+        )
     if liaison_unit is not None:
         conds.append(Clue.id.in_(unit_clue_ids(liaison_unit)))
     stmt = select(Clue.id)
@@ -144,20 +155,32 @@ def sort_order(sort: str, descending: bool = True) -> list[Any]:
         "last_seen": Clue.last_seen,
         "id": Clue.id,
     }[sort]
-    return [key.desc().nulls_last() if descending else key.asc().nulls_last(), Clue.amount.desc().nulls_last(),
-            Clue.id]
+    return [
+        key.desc().nulls_last() if descending else key.asc().nulls_last(),
+        Clue.amount.desc().nulls_last(),
+        Clue.id,
+    ]
 
 
-def rows_for_ids(session: Session, ids: list[int], today: dt.date, warn_days: int = DEFAULT_WARN_DAYS) -> list[QueueRow]:
+def rows_for_ids(
+    session: Session, ids: list[int], today: dt.date, warn_days: int = DEFAULT_WARN_DAYS
+) -> list[QueueRow]:
     """Full rows, open deadlines and colours for a page of ids, in the order given."""
     if not ids:
         return []
-    clues = {c.id: c for c in session.scalars(
-        select(Clue).options(selectinload(Clue.assignee)).where(Clue.id.in_(ids)))}
+    clues = {
+        c.id: c
+        for c in session.scalars(select(Clue).options(selectinload(Clue.assignee)).where(Clue.id.in_(ids)))
+    }
     dl = open_deadline_subquery()
-    deadlines = {cid: (d, col) for cid, d, col in session.execute(
-        select(dl.c.clue_id, dl.c.deadline, colour_expr(dl.c.deadline, today, warn_days)).where(dl.c.clue_id.in_(ids))
-    )}
+    deadlines = {
+        cid: (d, col)
+        for cid, d, col in session.execute(
+            select(dl.c.clue_id, dl.c.deadline, colour_expr(dl.c.deadline, today, warn_days)).where(
+                dl.c.clue_id.in_(ids)
+            )
+        )
+    }
     return [QueueRow(clues[i], *deadlines.get(i, (None, None))) for i in ids if i in clues]
 
 
@@ -166,8 +189,14 @@ def _scope(user: User) -> int | None:
 
 
 def list_clues(
-    session: Session, user: User, filters: ClueFilter | None = None, *, today: dt.date | None = None,
-    warn_days: int = DEFAULT_WARN_DAYS, ip: str | None = None, count_cap: int = COUNT_CAP,
+    session: Session,
+    user: User,
+    filters: ClueFilter | None = None,
+    *,
+    today: dt.date | None = None,
+    warn_days: int = DEFAULT_WARN_DAYS,
+    ip: str | None = None,
+    count_cap: int = COUNT_CAP,
 ) -> Page:
     """The clue queue: filtered, sorted, paginated; a liaison sees only clues dispatched to their unit.
 
@@ -186,28 +215,51 @@ def list_clues(
     ids_stmt = filtered_ids(f, today, warn_days, liaison_unit=_scope(user))
     total = session.scalar(select(func.count()).select_from(ids_stmt.limit(count_cap + 1).subquery())) or 0
     ids = list(session.scalars(ids_stmt.order_by(*order).limit(per_page).offset((page - 1) * per_page)))
-    return Page(rows_for_ids(session, ids, today, warn_days), min(total, count_cap), page, per_page, f,
-                capped=total > count_cap)
+    return Page(
+        rows_for_ids(session, ids, today, warn_days),
+        min(total, count_cap),
+        page,
+        per_page,
+        f,
+        capped=total > count_cap,
+    )
 
 
 def queue_rows(
-    session: Session, user: User, filters: ClueFilter, *, limit: int, today: dt.date | None = None,
+    session: Session,
+    user: User,
+    filters: ClueFilter,
+    *,
+    limit: int,
+    today: dt.date | None = None,
     warn_days: int = DEFAULT_WARN_DAYS,
 ) -> list[QueueRow]:
     """Every row of the filtered queue in queue order, up to ``limit`` (exports: needs ``export``)."""
     require(user, "export")
     today = today or dt.date.today()
-    ids = list(session.scalars(filtered_ids(filters, today, warn_days, liaison_unit=_scope(user))
-                               .order_by(*sort_order(filters.sort, filters.descending)).limit(limit)))
+    ids = list(
+        session.scalars(
+            filtered_ids(filters, today, warn_days, liaison_unit=_scope(user))
+            .order_by(*sort_order(filters.sort, filters.descending))
+            .limit(limit)
+        )
+    )
     out: list[QueueRow] = []
     for start in range(0, len(ids), 500):
-        out.extend(rows_for_ids(session, ids[start:start + 500], today, warn_days))
+        out.extend(rows_for_ids(session, ids[start : start + 500], today, warn_days))
         session.expunge_all()  # keep memory flat on large exports
     return out
 
 
-def clue_detail(session: Session, user: User, clue_id: int, *, today: dt.date | None = None,
-                warn_days: int = DEFAULT_WARN_DAYS, ip: str | None = None) -> dict[str, Any]:
+def clue_detail(
+    session: Session,
+    user: User,
+    clue_id: int,
+    *,
+    today: dt.date | None = None,
+    warn_days: int = DEFAULT_WARN_DAYS,
+    ip: str | None = None,
+) -> dict[str, Any]:
     """Facts, evidence rows, timeline, dispatches (with colour) and rectifications; logs the view."""
     from qingfeng.register.service import describe
 
@@ -217,18 +269,46 @@ def clue_detail(session: Session, user: User, clue_id: int, *, today: dt.date | 
     session.commit()
     return {
         "clue": describe(clue),
-        "evidence": [{"feed": e.feed, "table": e.table_name, "file": e.file, "line": e.line, "note": e.note}
-                     for e in clue.evidence_rows],
-        "events": [{"kind": e.kind, "from": e.from_status, "to": e.to_status, "actor": e.actor, "text": e.text,
-                    "at": e.at} for e in clue.events],
-        "dispatches": [{"id": d.id, "unit": d.unit.name, "deadline": d.deadline, "state": d.state,
-                        "sent_at": d.sent_at, "answered_at": d.answered_at,
-                        "colour": escalation_colour(d.deadline, today, warn_days) if d.state == "sent" else None}
-                       for d in clue.dispatches],
-        "rectifications": [{"measures": r.measures, "recovered_amount": r.recovered_amount,
-                            "sanction_count": r.sanction_count, "sanction_text": r.sanction_text,
-                            "org_handling_count": r.org_handling_count, "org_handling_text": r.org_handling_text,
-                            "recorded_by": r.recorded_by, "recorded_at": r.recorded_at} for r in clue.rectifications],
+        "evidence": [
+            {"feed": e.feed, "table": e.table_name, "file": e.file, "line": e.line, "note": e.note}
+            for e in clue.evidence_rows
+        ],
+        "events": [
+            {
+                "kind": e.kind,
+                "from": e.from_status,
+                "to": e.to_status,
+                "actor": e.actor,
+                "text": e.text,
+                "at": e.at,
+            }
+            for e in clue.events
+        ],
+        "dispatches": [
+            {
+                "id": d.id,
+                "unit": d.unit.name,
+                "deadline": d.deadline,
+                "state": d.state,
+                "sent_at": d.sent_at,
+                "answered_at": d.answered_at,
+                "colour": escalation_colour(d.deadline, today, warn_days) if d.state == "sent" else None,
+            }
+            for d in clue.dispatches
+        ],
+        "rectifications": [
+            {
+                "measures": r.measures,
+                "recovered_amount": r.recovered_amount,
+                "sanction_count": r.sanction_count,
+                "sanction_text": r.sanction_text,
+                "org_handling_count": r.org_handling_count,
+                "org_handling_text": r.org_handling_text,
+                "recorded_by": r.recorded_by,
+                "recorded_at": r.recorded_at,
+            }
+            for r in clue.rectifications
+        ],
     }
 
 
@@ -239,7 +319,9 @@ def _subject_ids(user: User, kind: str, subject_id: str) -> Select[Any]:
     return stmt
 
 
-def subject_clues(session: Session, user: User, kind: str, subject_id: str, *, limit: int = 200) -> list[Clue]:
+def subject_clues(
+    session: Session, user: User, kind: str, subject_id: str, *, limit: int = 200
+) -> list[Clue]:
     """The most recent ``limit`` clues naming one subject (person, company, village...), visible to the user.
     An uncorrelated ``id IN (the subject's clues)``: reads the subject's few index rows, not every clue."""
     require(user, "view_clue")
@@ -256,7 +338,9 @@ def subject_totals(session: Session, user: User, kind: str, subject_id: str) -> 
     """(number of clues, their summed amount) of one subject, over all of its visible clues."""
     require(user, "view_clue")
     count, amount = session.execute(
-        select(func.count(), func.coalesce(func.sum(Clue.amount), 0)).where(Clue.id.in_(_subject_ids(user, kind, subject_id)))
+        select(func.count(), func.coalesce(func.sum(Clue.amount), 0)).where(
+            Clue.id.in_(_subject_ids(user, kind, subject_id))
+        )
     ).one()
     return int(count), Decimal(amount)
 
@@ -264,12 +348,21 @@ def subject_totals(session: Session, user: User, kind: str, subject_id: str) -> 
 def subject_risk(session: Session, user: User, kind: str, subject_id: str) -> SubjectRisk | None:
     """The stored risk profile of a subject (computed at publishing over active clues), or None."""
     require(user, "view_clue")
-    return session.scalar(select(SubjectRisk).where(SubjectRisk.kind == kind, SubjectRisk.subject_id == subject_id))
+    return session.scalar(
+        select(SubjectRisk).where(SubjectRisk.kind == kind, SubjectRisk.subject_id == subject_id)
+    )
 
 
 def audit_log(
-    session: Session, user: User, *, username: str | None = None, action: str | None = None,
-    since: dt.datetime | None = None, until: dt.datetime | None = None, page: int = 1, per_page: int = 100,
+    session: Session,
+    user: User,
+    *,
+    username: str | None = None,
+    action: str | None = None,
+    since: dt.datetime | None = None,
+    until: dt.datetime | None = None,
+    page: int = 1,
+    per_page: int = 100,
 ) -> tuple[list[AccessLog], int]:
     """The access log, newest first (admin and auditor only)."""
     require(user, "view_audit")
@@ -284,12 +377,21 @@ def audit_log(
         stmt = stmt.where(AccessLog.at < until)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
     per_page = min(max(1, per_page), 1000)
-    rows = session.scalars(stmt.order_by(AccessLog.id.desc()).limit(per_page).offset((max(1, page) - 1) * per_page))
+    rows = session.scalars(
+        stmt.order_by(AccessLog.id.desc()).limit(per_page).offset((max(1, page) - 1) * per_page)
+    )
     return list(rows), total
 
 
-def clue_events(session: Session, user: User, *, kind: str | None = None, clue_id: int | None = None,
-                page: int = 1, per_page: int = 200) -> list[Event]:
+def clue_events(
+    session: Session,
+    user: User,
+    *,
+    kind: str | None = None,
+    clue_id: int | None = None,
+    page: int = 1,
+    per_page: int = 200,
+) -> list[Event]:
     """Clue events (the auditor's view of who changed what), newest first, one page (at most 1000)."""
     require(user, "view_audit")
     stmt = select(Event).order_by(Event.id.desc())

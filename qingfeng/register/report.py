@@ -16,8 +16,14 @@ from qingfeng.register.models import Clue, Dispatch, Event, Rectification
 
 FIGURES = ("found", "dispatched", "rectified", "closed", "recovered", "sanctioned", "org_handled", "overdue")
 FIGURE_TITLES = {
-    "found": "发现线索", "dispatched": "派件", "rectified": "整改", "closed": "销号", "recovered": "追缴/挽回资金(元)",
-    "sanctioned": "党纪政务处分(人)", "org_handled": "组织处理(人)", "overdue": "超期未办结派件",
+    "found": "发现线索",
+    "dispatched": "派件",
+    "rectified": "整改",
+    "closed": "销号",
+    "recovered": "追缴/挽回资金(元)",
+    "sanctioned": "党纪政务处分(人)",
+    "org_handled": "组织处理(人)",
+    "overdue": "超期未办结派件",
 }
 
 
@@ -62,22 +68,60 @@ def monthly_report(session: Session, month: str) -> dict[str, Any]:
             for figure, value in zip(figures, values, strict=True):
                 cell[figure] += Decimal(value or 0) if figure == "recovered" else int(value or 0)
 
-    add(_grouped(session, select(*dims, func.count()).where(Clue.first_seen >= start, Clue.first_seen < end)),
-        "found")
-    add(_grouped(session, select(*dims, func.count(distinct(Dispatch.clue_id))).join(Dispatch.clue)
-                 .where(Dispatch.sent_at >= s, Dispatch.sent_at < e)), "dispatched")
-    add(_grouped(session, select(*dims, func.count(distinct(Rectification.clue_id)),
-                                 func.sum(Rectification.recovered_amount), func.sum(Rectification.sanction_count),
-                                 func.sum(Rectification.org_handling_count)).join(Rectification.clue)
-                 .where(Rectification.recorded_at >= s, Rectification.recorded_at < e)),
-        "rectified", "recovered", "sanctioned", "org_handled")
-    add(_grouped(session, select(*dims, func.count(distinct(Event.clue_id))).join(Event.clue)
-                 .where(Event.to_status == CLOSED, Event.kind == "status_change", Event.at >= s, Event.at < e)),
-        "closed")
-    add(_grouped(session, select(*dims, func.count()).join(Dispatch.clue).where(
-        Dispatch.state != "withdrawn", Dispatch.sent_at < e, Dispatch.deadline < end,
-        or_(Dispatch.answered_at.is_(None), Dispatch.answered_at >= e),
-    )), "overdue")
+    add(
+        _grouped(session, select(*dims, func.count()).where(Clue.first_seen >= start, Clue.first_seen < end)),
+        "found",
+    )
+    add(
+        _grouped(
+            session,
+            select(*dims, func.count(distinct(Dispatch.clue_id)))
+            .join(Dispatch.clue)
+            .where(Dispatch.sent_at >= s, Dispatch.sent_at < e),
+        ),
+        "dispatched",
+    )
+    add(
+        _grouped(
+            session,
+            select(
+                *dims,
+                func.count(distinct(Rectification.clue_id)),
+                func.sum(Rectification.recovered_amount),
+                func.sum(Rectification.sanction_count),
+                func.sum(Rectification.org_handling_count),
+            )
+            .join(Rectification.clue)
+            .where(Rectification.recorded_at >= s, Rectification.recorded_at < e),
+        ),
+        "rectified",
+        "recovered",
+        "sanctioned",
+        "org_handled",
+    )
+    add(
+        _grouped(
+            session,
+            select(*dims, func.count(distinct(Event.clue_id)))
+            .join(Event.clue)
+            .where(Event.to_status == CLOSED, Event.kind == "status_change", Event.at >= s, Event.at < e),
+        ),
+        "closed",
+    )
+    add(
+        _grouped(
+            session,
+            select(*dims, func.count())
+            .join(Dispatch.clue)
+            .where(
+                Dispatch.state != "withdrawn",
+                Dispatch.sent_at < e,
+                Dispatch.deadline < end,
+                or_(Dispatch.answered_at.is_(None), Dispatch.answered_at >= e),
+            ),
+        ),
+        "overdue",
+    )
 
     def rollup(index: int) -> dict[str, dict[str, Any]]:
         out: dict[str, dict[str, Any]] = defaultdict(lambda: dict.fromkeys(FIGURES, 0))
@@ -91,8 +135,13 @@ def monthly_report(session: Session, month: str) -> dict[str, Any]:
     for f in cells.values():
         for k in FIGURES:
             total[k] += f[k]
-    return {"month": month, "by_rule": rollup(0), "by_town": rollup(1), "total": _finish(total),
-            "rule_names": dict(sorted(names.items()))}
+    return {
+        "month": month,
+        "by_rule": rollup(0),
+        "by_town": rollup(1),
+        "total": _finish(total),
+        "rule_names": dict(sorted(names.items())),
+    }
 
 
 def _month_key(session: Session, column: Any) -> Any:
@@ -117,12 +166,26 @@ def monthly_trend(session: Session, months: list[str]) -> dict[str, list[int]]:
 
     series = {
         "found": per_month(Clue.first_seen, func.count(), Clue.first_seen >= first, Clue.first_seen < last),
-        "dispatched": per_month(Dispatch.sent_at, func.count(distinct(Dispatch.clue_id)),
-                                Dispatch.sent_at >= s, Dispatch.sent_at < e),
-        "rectified": per_month(Rectification.recorded_at, func.count(distinct(Rectification.clue_id)),
-                               Rectification.recorded_at >= s, Rectification.recorded_at < e),
-        "closed": per_month(Event.at, func.count(distinct(Event.clue_id)), Event.to_status == CLOSED,
-                            Event.kind == "status_change", Event.at >= s, Event.at < e),
+        "dispatched": per_month(
+            Dispatch.sent_at,
+            func.count(distinct(Dispatch.clue_id)),
+            Dispatch.sent_at >= s,
+            Dispatch.sent_at < e,
+        ),
+        "rectified": per_month(
+            Rectification.recorded_at,
+            func.count(distinct(Rectification.clue_id)),
+            Rectification.recorded_at >= s,
+            Rectification.recorded_at < e,
+        ),
+        "closed": per_month(
+            Event.at,
+            func.count(distinct(Event.clue_id)),
+            Event.to_status == CLOSED,
+            Event.kind == "status_change",
+            Event.at >= s,
+            Event.at < e,
+        ),
     }
     return {k: [series[k].get(m, 0) for m in months] for k in TREND_FIGURES}
 

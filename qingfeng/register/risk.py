@@ -34,7 +34,16 @@ def _clue_dicts(session: Session) -> list[dict[str, Any]]:
     clue, link = Clue.__table__.c, ClueSubject.__table__.c
     clues: dict[int, dict[str, Any]] = {}
     rows = conn.execute(
-        select(clue.id, clue.rule, clue.rule_name, clue.severity, clue.amount, link.kind, link.subject_id, link.name)
+        select(
+            clue.id,
+            clue.rule,
+            clue.rule_name,
+            clue.severity,
+            clue.amount,
+            link.kind,
+            link.subject_id,
+            link.name,
+        )
         .join_from(Clue.__table__, ClueSubject.__table__, link.clue_id == clue.id)
         .where(clue.status.in_(OPEN_STATUSES), clue.detection_state == "active", link.kind.in_(SUBJECT_KINDS))
         .order_by(clue.id, link.id)
@@ -42,8 +51,13 @@ def _clue_dicts(session: Session) -> list[dict[str, Any]]:
     for cid, rule, rule_name, severity, amount, kind, sid, name in rows:
         found = clues.get(cid)
         if found is None:
-            found = clues[cid] = {"rule": rule, "rule_name": rule_name, "severity": severity, "amount": amount,
-                                  "subjects": []}
+            found = clues[cid] = {
+                "rule": rule,
+                "rule_name": rule_name,
+                "severity": severity,
+                "amount": amount,
+                "subjects": [],
+            }
         found["subjects"].append({"kind": kind, "id": sid, "name": name})
     return list(clues.values())
 
@@ -53,33 +67,53 @@ def _rescore_clues(session: Session) -> int:
     conn = session.connection()
     clue, link, risk = Clue.__table__.c, ClueSubject.__table__.c, SubjectRisk.__table__.c
     clue_table = _table(Clue)
-    best: dict[int, float] = dict(conn.execute(  # type: ignore[arg-type]
-        select(link.clue_id, func.max(risk.score))
-        .join_from(ClueSubject.__table__, SubjectRisk.__table__,
-                   (risk.kind == link.kind) & (risk.subject_id == link.subject_id))
-        .group_by(link.clue_id)
-    ).all())
-    changes = [{"cid": cid, "score": best.get(cid)}
-               for cid, current in conn.execute(select(clue.id, clue.risk_score)) if best.get(cid) != current]
+    best: dict[int, float] = dict(
+        conn.execute(  # type: ignore[arg-type]
+            select(link.clue_id, func.max(risk.score))
+            .join_from(
+                ClueSubject.__table__,
+                SubjectRisk.__table__,
+                (risk.kind == link.kind) & (risk.subject_id == link.subject_id),
+            )
+            .group_by(link.clue_id)
+        ).all()
+    )
+    changes = [
+        {"cid": cid, "score": best.get(cid)}
+        for cid, current in conn.execute(select(clue.id, clue.risk_score))
+        if best.get(cid) != current
+    ]
     if changes:  # a plain column write: not an analyst's edit, so the optimistic-lock version is untouched
-        conn.execute(update(clue_table).where(clue.id == bindparam("cid")).values(risk_score=bindparam("score")),
-                     changes)
+        conn.execute(
+            update(clue_table).where(clue.id == bindparam("cid")).values(risk_score=bindparam("score")),
+            changes,
+        )
     return len(changes)
 
 
-def refresh_subject_risk(session: Session, as_of: dt.date, *, weights: RiskWeights | None = None) -> dict[str, int]:
+def refresh_subject_risk(
+    session: Session, as_of: dt.date, *, weights: RiskWeights | None = None
+) -> dict[str, int]:
     """Recompute and store every subject's risk and every clue's ``risk_score`` (no commit)."""
     session.flush()
     profiles = risk_profiles(_clue_dicts(session), weights=weights)
     conn = session.connection()
     conn.execute(delete(_table(SubjectRisk)))
     rows = [
-        {"kind": p.kind, "subject_id": p.id, "name": p.name, "score": p.score, "clue_count": p.clue_count,
-         "rules": list(p.rules), "explanation": p.explanation, "as_of": as_of}
+        {
+            "kind": p.kind,
+            "subject_id": p.id,
+            "name": p.name,
+            "score": p.score,
+            "clue_count": p.clue_count,
+            "rules": list(p.rules),
+            "explanation": p.explanation,
+            "as_of": as_of,
+        }
         for p in profiles
     ]
     for start in range(0, len(rows), BATCH):
-        conn.execute(insert(_table(SubjectRisk)), rows[start:start + BATCH])
+        conn.execute(insert(_table(SubjectRisk)), rows[start : start + BATCH])
     changed = _rescore_clues(session)
     session.expire_all()  # loaded clues may now hold stale risk scores
     by_kind: dict[str, int] = defaultdict(int)

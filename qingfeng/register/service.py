@@ -37,9 +37,19 @@ from qingfeng.register.models import Clue, Dispatch, Event, Rectification, Unit,
 from qingfeng.register.users import audit
 
 ACTION_TITLES = {
-    "view_clue": "查看线索", "comment": "评论", "assign": "分派承办人", "transition": "变更状态", "close": "销号",
-    "reopen": "重新开启", "dispatch": "派件", "rectify": "登记整改", "export": "导出", "search": "检索",
-    "view_audit": "查看审计日志", "view_report": "查看月报", "manage_users": "管理用户",
+    "view_clue": "查看线索",
+    "comment": "评论",
+    "assign": "分派承办人",
+    "transition": "变更状态",
+    "close": "销号",
+    "reopen": "重新开启",
+    "dispatch": "派件",
+    "rectify": "登记整改",
+    "export": "导出",
+    "search": "检索",
+    "view_audit": "查看审计日志",
+    "view_report": "查看月报",
+    "manage_users": "管理用户",
 }
 
 
@@ -47,7 +57,9 @@ def require(user: User, action: str) -> None:
     if not user.active:
         raise PermissionDenied(f"用户 {user.username} 已停用")
     if not allowed(user.role, action):
-        raise PermissionDenied(f"角色「{ROLE_TITLES.get(user.role, user.role)}」无权{ACTION_TITLES.get(action, action)}")
+        raise PermissionDenied(
+            f"角色「{ROLE_TITLES.get(user.role, user.role)}」无权{ACTION_TITLES.get(action, action)}"
+        )
 
 
 def liaison_can_see(session: Session, user: User, clue_id: int) -> bool:
@@ -55,9 +67,9 @@ def liaison_can_see(session: Session, user: User, clue_id: int) -> bool:
     if user.unit_id is None:
         return False
     hit = session.scalar(
-        select(Dispatch.id).where(
-            Dispatch.clue_id == clue_id, Dispatch.unit_id == user.unit_id, Dispatch.state != "withdrawn"
-        ).limit(1)
+        select(Dispatch.id)
+        .where(Dispatch.clue_id == clue_id, Dispatch.unit_id == user.unit_id, Dispatch.state != "withdrawn")
+        .limit(1)
     )
     return hit is not None
 
@@ -89,10 +101,24 @@ class ClueService:
             )
         return clue
 
-    def _event(self, clue: Clue, kind: str, *, text: str | None = None, from_status: str | None = None,
-               to_status: str | None = None) -> Event:
-        ev = Event(clue=clue, kind=kind, from_status=from_status, to_status=to_status,
-                   actor=self.user.username, text=text, at=self.now)
+    def _event(
+        self,
+        clue: Clue,
+        kind: str,
+        *,
+        text: str | None = None,
+        from_status: str | None = None,
+        to_status: str | None = None,
+    ) -> Event:
+        ev = Event(
+            clue=clue,
+            kind=kind,
+            from_status=from_status,
+            to_status=to_status,
+            actor=self.user.username,
+            text=text,
+            at=self.now,
+        )
         self.session.add(ev)
         return ev
 
@@ -108,7 +134,9 @@ class ClueService:
 
     # -- actions -------------------------------------------------------------------------------
 
-    def transition(self, clue_id: int, to_status: str, *, reason: str, expected_version: int | None = None) -> Clue:
+    def transition(
+        self, clue_id: int, to_status: str, *, reason: str, expected_version: int | None = None
+    ) -> Clue:
         clue = self.load(clue_id, "view_clue", expected_version)
         src = clue.status
         if to_status not in TRANSITIONS.get(src, ()):
@@ -120,8 +148,13 @@ class ClueService:
         if to_status == CLOSED and not clue.rectifications:
             raise RectificationRequired("销号前必须登记整改情况")
         clue.status = to_status
-        self._event(clue, "reopen" if action == "reopen" else "status_change", from_status=src, to_status=to_status,
-                    text=reason.strip())
+        self._event(
+            clue,
+            "reopen" if action == "reopen" else "status_change",
+            from_status=src,
+            to_status=to_status,
+            text=reason.strip(),
+        )
         return self._commit(clue, f"{src} → {to_status}")
 
     def close(self, clue_id: int, *, reason: str, expected_version: int | None = None) -> Clue:
@@ -148,8 +181,15 @@ class ClueService:
         self._event(clue, "assignment", text=f"承办人：{target.display_name if target else '（无）'}")
         return self._commit(clue, f"assign {assignee or '-'}")
 
-    def dispatch(self, clue_id: int, unit: str, deadline: dt.date, *, note: str | None = None,
-                 expected_version: int | None = None) -> Dispatch:
+    def dispatch(
+        self,
+        clue_id: int,
+        unit: str,
+        deadline: dt.date,
+        *,
+        note: str | None = None,
+        expected_version: int | None = None,
+    ) -> Dispatch:
         """派件: send to a unit with a deadline; a clue in 核查 moves to 处置."""
         clue = self.load(clue_id, "dispatch", expected_version)
         if clue.status not in (VERIFYING, HANDLING):
@@ -159,21 +199,40 @@ class ClueService:
             raise NotFound(f"单位「{unit}」不存在")
         if deadline < self.now.date():
             raise InvalidInput(f"办理期限 {deadline} 早于今天")
-        d = Dispatch(clue=clue, unit=target, deadline=deadline, state="sent", note=note, sent_by=self.user.username,
-                     sent_at=self.now)
+        d = Dispatch(
+            clue=clue,
+            unit=target,
+            deadline=deadline,
+            state="sent",
+            note=note,
+            sent_by=self.user.username,
+            sent_at=self.now,
+        )
         self.session.add(d)
         src = clue.status
         clue.status = HANDLING
         moved = src != HANDLING
-        self._event(clue, "dispatch", from_status=src if moved else None, to_status=HANDLING if moved else None,
-                    text=f"派至{target.name}，办理期限 {deadline.isoformat()}" + (f"；{note}" if note else ""))
+        self._event(
+            clue,
+            "dispatch",
+            from_status=src if moved else None,
+            to_status=HANDLING if moved else None,
+            text=f"派至{target.name}，办理期限 {deadline.isoformat()}" + (f"；{note}" if note else ""),
+        )
         self._commit(clue, f"dispatch {target.name} {deadline}")
         return d
 
     def record_rectification(
-        self, clue_id: int, *, measures: str, recovered_amount: Decimal | float | str = 0,
-        sanction_count: int = 0, sanction_text: str | None = None, org_handling_count: int = 0,
-        org_handling_text: str | None = None, expected_version: int | None = None,
+        self,
+        clue_id: int,
+        *,
+        measures: str,
+        recovered_amount: Decimal | float | str = 0,
+        sanction_count: int = 0,
+        sanction_text: str | None = None,
+        org_handling_count: int = 0,
+        org_handling_text: str | None = None,
+        expected_version: int | None = None,
     ) -> Rectification:
         """整改: a clue in 处置 moves to 整改; the liaison's open dispatch counts as answered."""
         clue = self.load(clue_id, "rectify", expected_version)
@@ -188,9 +247,15 @@ class ClueService:
         if amount < 0 or sanction_count < 0 or org_handling_count < 0:
             raise InvalidInput("金额和人数不能为负数")
         rect = Rectification(
-            clue=clue, measures=measures.strip(), recovered_amount=amount, sanction_count=sanction_count,
-            sanction_text=sanction_text, org_handling_count=org_handling_count, org_handling_text=org_handling_text,
-            recorded_by=self.user.username, recorded_at=self.now,
+            clue=clue,
+            measures=measures.strip(),
+            recovered_amount=amount,
+            sanction_count=sanction_count,
+            sanction_text=sanction_text,
+            org_handling_count=org_handling_count,
+            org_handling_text=org_handling_text,
+            recorded_by=self.user.username,
+            recorded_at=self.now,
         )
         self.session.add(rect)
         for d in clue.dispatches:
@@ -199,9 +264,14 @@ class ClueService:
         src = clue.status
         clue.status = RECTIFYING
         moved = src != RECTIFYING
-        self._event(clue, "rectification", from_status=src if moved else None, to_status=RECTIFYING if moved else None,
-                    text=f"整改措施：{rect.measures}；追缴/挽回资金 {amount} 元；党纪政务处分 {sanction_count} 人；"
-                         f"组织处理 {org_handling_count} 人")
+        self._event(
+            clue,
+            "rectification",
+            from_status=src if moved else None,
+            to_status=RECTIFYING if moved else None,
+            text=f"整改措施：{rect.measures}；追缴/挽回资金 {amount} 元；党纪政务处分 {sanction_count} 人；"
+            f"组织处理 {org_handling_count} 人",
+        )
         self._commit(clue, f"rectification {amount}")
         return rect
 
@@ -221,15 +291,28 @@ class ClueService:
 def describe(clue: Clue) -> dict[str, Any]:
     """The facts of a clue as JSON-able data (exports, CLI and the UI's detail page)."""
     return {
-        "id": clue.id, "rule": clue.rule, "rule_name": clue.rule_name, "domain": clue.domain,
-        "fingerprint": clue.fingerprint, "keys": clue.keys, "subjects": clue.subjects,
+        "id": clue.id,
+        "rule": clue.rule,
+        "rule_name": clue.rule_name,
+        "domain": clue.domain,
+        "fingerprint": clue.fingerprint,
+        "keys": clue.keys,
+        "subjects": clue.subjects,
         "amount": None if clue.amount is None else float(clue.amount),
         "period_start": clue.period_start.isoformat() if clue.period_start else None,
         "period_end": clue.period_end.isoformat() if clue.period_end else None,
-        "severity": clue.severity, "status": clue.status, "detection_state": clue.detection_state,
-        "town": clue.town, "village": clue.village, "path": clue.path, "risk_score": clue.risk_score,
-        "evidence": clue.evidence, "first_seen": clue.first_seen.isoformat(), "last_seen": clue.last_seen.isoformat(),
-        "as_of": clue.as_of.isoformat(), "assignee": clue.assignee.username if clue.assignee else None,
+        "severity": clue.severity,
+        "status": clue.status,
+        "detection_state": clue.detection_state,
+        "town": clue.town,
+        "village": clue.village,
+        "path": clue.path,
+        "risk_score": clue.risk_score,
+        "evidence": clue.evidence,
+        "first_seen": clue.first_seen.isoformat(),
+        "last_seen": clue.last_seen.isoformat(),
+        "as_of": clue.as_of.isoformat(),
+        "assignee": clue.assignee.username if clue.assignee else None,
         "version": clue.version,
     }
 

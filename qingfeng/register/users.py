@@ -24,7 +24,12 @@ def get_or_create_unit(session: Session, name: str, code: str | None = None) -> 
 
 
 def create_user(
-    session: Session, username: str, role: str, *, password: str | None = None, unit: str | None = None,
+    session: Session,
+    username: str,
+    role: str,
+    *,
+    password: str | None = None,
+    unit: str | None = None,
     display_name: str | None = None,
 ) -> User:
     """Add a user (flushes, does not commit). A liaison must belong to a unit."""
@@ -37,9 +42,12 @@ def create_user(
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise InvalidInput(f"用户 {username} 已存在")
     user = User(
-        username=username, display_name=display_name or username, role=role,
+        username=username,
+        display_name=display_name or username,
+        role=role,
         password_hash=_hasher.hash(password) if password else None,
-        unit=get_or_create_unit(session, unit) if unit else None, active=True,
+        unit=get_or_create_unit(session, unit) if unit else None,
+        active=True,
     )
     session.add(user)
     session.flush()
@@ -54,15 +62,26 @@ def set_password(session: Session, username: str, password: str) -> None:
 
 
 def audit(
-    session: Session, user: User | str | None, action: str, target: str | None = None, detail: str | None = None,
+    session: Session,
+    user: User | str | None,
+    action: str,
+    target: str | None = None,
+    detail: str | None = None,
     ip: str | None = None,
 ) -> AccessLog:
     """Write one access-log row (added to the session; the caller's transaction commits it)."""
     if action not in ACCESS_ACTIONS:
         raise InvalidInput(f"未知的访问日志动作 {action!r}")
     name = user.username if isinstance(user, User) else (user or "anonymous")
-    row = AccessLog(user_id=user.id if isinstance(user, User) else None, username=name, action=action,
-                    target=target, detail=detail, ip=ip, at=utcnow())
+    row = AccessLog(
+        user_id=user.id if isinstance(user, User) else None,
+        username=name,
+        action=action,
+        target=target,
+        detail=detail,
+        ip=ip,
+        at=utcnow(),
+    )
     session.add(row)
     return row
 

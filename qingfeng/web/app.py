@@ -98,7 +98,9 @@ def _install_handlers(app: FastAPI) -> None:
         heading = {403: "操作被拒绝", 404: "未找到", 409: "数据已被他人修改"}.get(exc.status_code, "请求有误")
         message = exc.detail if isinstance(exc.detail, str) else "请求有误。"
         if _wants_html(request) or exc.status_code == 403:
-            return deps.render(request, "error.html", status_code=exc.status_code, heading=heading, message=message)
+            return deps.render(
+                request, "error.html", status_code=exc.status_code, heading=heading, message=message
+            )
         return JSONResponse({"detail": message}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)

@@ -28,14 +28,29 @@ from qingfeng.register.lifecycle import STATUSES
 from qingfeng.register.models import Clue, ClueSubject, Dispatch, Event, Evidence, Rectification, Unit, utcnow
 
 RULES = {
-    "S01": "死亡人员仍在领取补助", "S02": "财政供养人员家庭违规享受救助", "S03": "优亲厚友: 干部亲属享受救助",
-    "S04": "重复发放", "S05": "有车有房有企仍享受救助", "S06": "一卡多人代领", "S07": "超标准发放",
-    "E01": "化整为零规避招标", "E02": "流程倒置", "E03": "超合同付款", "E04": "干部及亲属关联企业承揽",
-    "A01": "低价发包出租", "A03": "超期限发包", "A05": "干部及亲属承租集体资产",
-    "P01": "死亡后仍发工资", "P02": "一人多岗在编领薪", "P04": "虚列冒领农民工工资",
+    "S01": "死亡人员仍在领取补助",
+    "S02": "财政供养人员家庭违规享受救助",
+    "S03": "优亲厚友: 干部亲属享受救助",
+    "S04": "重复发放",
+    "S05": "有车有房有企仍享受救助",
+    "S06": "一卡多人代领",
+    "S07": "超标准发放",
+    "E01": "化整为零规避招标",
+    "E02": "流程倒置",
+    "E03": "超合同付款",
+    "E04": "干部及亲属关联企业承揽",
+    "A01": "低价发包出租",
+    "A03": "超期限发包",
+    "A05": "干部及亲属承租集体资产",
+    "P01": "死亡后仍发工资",
+    "P02": "一人多岗在编领薪",
+    "P04": "虚列冒领农民工工资",
 }
 DOMAINS = {"S": "subsidy", "E": "engineering", "A": "collective_asset", "P": "payroll"}
-TOWNS = [f"{n}镇" for n in ("城关", "临江", "青山", "白沙", "红岩", "石桥", "东湖", "西岭", "南塘", "北固", "新港", "龙泉")]
+TOWNS = [
+    f"{n}镇"
+    for n in ("城关", "临江", "青山", "白沙", "红岩", "石桥", "东湖", "西岭", "南塘", "北固", "新港", "龙泉")
+]
 SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗"
 GIVEN = "建国秀兰伟芳娜敏静丽强磊军洋勇艳杰娟涛明超霞平刚桂英"
 
@@ -54,8 +69,12 @@ def bulk_seed(engine: Any, n: int, *, seed: int = 7, batch: int = 5000) -> dict[
     counts = {"clues": 0, "dispatches": 0, "rectifications": 0, "events": 0}
     with engine.begin() as conn:
         unit_ids = [r[0] for r in conn.execute(Unit.__table__.select().with_only_columns(Unit.id))]
-        next_id = 1 + (conn.execute(Clue.__table__.select().with_only_columns(Clue.id).order_by(Clue.id.desc())
-                                    .limit(1)).scalar() or 0)
+        next_id = 1 + (
+            conn.execute(
+                Clue.__table__.select().with_only_columns(Clue.id).order_by(Clue.id.desc()).limit(1)
+            ).scalar()
+            or 0
+        )
         for start in range(0, n, batch):
             clues, subjects, evidence, dispatches, rects, events = [], [], [], [], [], []
             for cid in range(next_id + start, next_id + min(start + batch, n)):
@@ -65,42 +84,105 @@ def bulk_seed(engine: Any, n: int, *, seed: int = 7, batch: int = 5000) -> dict[
                 pid, name = _person(rng)
                 first = today - dt.timedelta(days=rng.randrange(0, 540))
                 status = rng.choices(STATUSES, weights=(40, 20, 12, 8, 10, 6, 4))[0]
-                keys = {"person": pid, "programme": "最低生活保障金", "month": f"{first:%Y-%m}", "n": str(cid)}
-                clues.append({
-                    "id": cid, "rule": rule, "rule_name": RULES[rule], "domain": DOMAINS[rule[0]], "keys": keys,
-                    "fingerprint": hashlib.sha256(f"{rule}|{cid}".encode()).hexdigest(),
-                    "subjects": [{"kind": "person", "id": pid, "name": name},
-                                 {"kind": "village", "id": village, "name": village}],
-                    "amount": Decimal(rng.randrange(100, 2_000_000)) / 10, "period_start": first,
-                    "period_end": first + dt.timedelta(days=rng.randrange(0, 365)),
-                    "severity": rng.choices(("high", "medium", "low"), weights=(2, 5, 3))[0],
-                    "evidence": [{"feed": "subsidy", "table": "subsidy_payment", "file": "民政救助发放.xlsx",
-                                  "line": rng.randrange(2, 90000), "note": f"{name} 发放记录"}],
-                    "path": f"{name}(村干部) —配偶— 某某 —兄弟姐妹— 某某" if rule in ("S03", "E04", "A05") else None,
-                    "town": town, "village": village, "risk_score": round(rng.random(), 3), "first_seen": first,
-                    "last_seen": today, "as_of": today, "status": status, "detection_state": "active",
-                    "updated_at": now, "version": 1,
-                })
-                subjects += [{"clue_id": cid, "kind": "person", "subject_id": pid, "name": name},
-                             {"clue_id": cid, "kind": "village", "subject_id": village, "name": village}]
-                evidence.append({"clue_id": cid, "feed": "subsidy", "table_name": "subsidy_payment",
-                                 "file": "民政救助发放.xlsx", "line": rng.randrange(2, 90000), "note": f"{name} 发放记录"})
-                events.append({"clue_id": cid, "kind": "publish", "actor": "system:publish", "text": "入库", "at": now})
+                keys = {
+                    "person": pid,
+                    "programme": "最低生活保障金",
+                    "month": f"{first:%Y-%m}",
+                    "n": str(cid),
+                }
+                clues.append(
+                    {
+                        "id": cid,
+                        "rule": rule,
+                        "rule_name": RULES[rule],
+                        "domain": DOMAINS[rule[0]],
+                        "keys": keys,
+                        "fingerprint": hashlib.sha256(f"{rule}|{cid}".encode()).hexdigest(),
+                        "subjects": [
+                            {"kind": "person", "id": pid, "name": name},
+                            {"kind": "village", "id": village, "name": village},
+                        ],
+                        "amount": Decimal(rng.randrange(100, 2_000_000)) / 10,
+                        "period_start": first,
+                        "period_end": first + dt.timedelta(days=rng.randrange(0, 365)),
+                        "severity": rng.choices(("high", "medium", "low"), weights=(2, 5, 3))[0],
+                        "evidence": [
+                            {
+                                "feed": "subsidy",
+                                "table": "subsidy_payment",
+                                "file": "民政救助发放.xlsx",
+                                "line": rng.randrange(2, 90000),
+                                "note": f"{name} 发放记录",
+                            }
+                        ],
+                        "path": f"{name}(村干部) —配偶— 某某 —兄弟姐妹— 某某"
+                        if rule in ("S03", "E04", "A05")
+                        else None,
+                        "town": town,
+                        "village": village,
+                        "risk_score": round(rng.random(), 3),
+                        "first_seen": first,
+                        "last_seen": today,
+                        "as_of": today,
+                        "status": status,
+                        "detection_state": "active",
+                        "updated_at": now,
+                        "version": 1,
+                    }
+                )
+                subjects += [
+                    {"clue_id": cid, "kind": "person", "subject_id": pid, "name": name},
+                    {"clue_id": cid, "kind": "village", "subject_id": village, "name": village},
+                ]
+                evidence.append(
+                    {
+                        "clue_id": cid,
+                        "feed": "subsidy",
+                        "table_name": "subsidy_payment",
+                        "file": "民政救助发放.xlsx",
+                        "line": rng.randrange(2, 90000),
+                        "note": f"{name} 发放记录",
+                    }
+                )
+                events.append(
+                    {"clue_id": cid, "kind": "publish", "actor": "system:publish", "text": "入库", "at": now}
+                )
                 if status in ("处置", "整改", "销号") and unit_ids:
                     sent = dt.datetime.combine(first, dt.time(9)) + dt.timedelta(days=rng.randrange(1, 30))
-                    dispatches.append({"clue_id": cid, "unit_id": rng.choice(unit_ids), "sent_by": "analyst1",
-                                       "deadline": sent.date() + dt.timedelta(days=rng.randrange(5, 60)),
-                                       "state": "sent" if status == "处置" else "answered", "sent_at": sent,
-                                       "answered_at": None if status == "处置" else sent + dt.timedelta(days=20)})
-                    events.append({"clue_id": cid, "kind": "dispatch", "actor": "analyst1", "text": "派件", "at": sent})
+                    dispatches.append(
+                        {
+                            "clue_id": cid,
+                            "unit_id": rng.choice(unit_ids),
+                            "sent_by": "analyst1",
+                            "deadline": sent.date() + dt.timedelta(days=rng.randrange(5, 60)),
+                            "state": "sent" if status == "处置" else "answered",
+                            "sent_at": sent,
+                            "answered_at": None if status == "处置" else sent + dt.timedelta(days=20),
+                        }
+                    )
+                    events.append(
+                        {"clue_id": cid, "kind": "dispatch", "actor": "analyst1", "text": "派件", "at": sent}
+                    )
                 if status in ("整改", "销号"):
-                    rects.append({"clue_id": cid, "measures": "责令整改", "recorded_by": "liaison1",
-                                  "recovered_amount": Decimal(rng.randrange(0, 50000)), "sanction_count": rng.randrange(0, 2),
-                                  "org_handling_count": rng.randrange(0, 2),
-                                  "recorded_at": dt.datetime.combine(first, dt.time(10)) + dt.timedelta(days=40)})
+                    rects.append(
+                        {
+                            "clue_id": cid,
+                            "measures": "责令整改",
+                            "recorded_by": "liaison1",
+                            "recovered_amount": Decimal(rng.randrange(0, 50000)),
+                            "sanction_count": rng.randrange(0, 2),
+                            "org_handling_count": rng.randrange(0, 2),
+                            "recorded_at": dt.datetime.combine(first, dt.time(10)) + dt.timedelta(days=40),
+                        }
+                    )
             conn.execute(insert(Clue), clues)
-            for model, rows in ((ClueSubject, subjects), (Evidence, evidence), (Dispatch, dispatches),
-                                (Rectification, rects), (Event, events)):
+            for model, rows in (
+                (ClueSubject, subjects),
+                (Evidence, evidence),
+                (Dispatch, dispatches),
+                (Rectification, rects),
+                (Event, events),
+            ):
                 if rows:
                     conn.execute(insert(model), rows)
             counts["clues"] += len(clues)
@@ -142,14 +224,19 @@ def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float,
         engine = seed(cfg.resolved_register_url)
         counts = bulk_seed(engine, n)
         engine.dispose()
-        print(f"seeded {counts} in {time.perf_counter() - t0:.1f}s at {cfg.resolved_register_url}", flush=True)
+        print(
+            f"seeded {counts} in {time.perf_counter() - t0:.1f}s at {cfg.resolved_register_url}", flush=True
+        )
     engine = make_engine(cfg.resolved_register_url)
     with session_factory(engine)() as session:  # what every publish does after its upsert
         t0, c0 = time.perf_counter(), time.process_time()
         risk = refresh_subject_risk(session, dt.date.today())
         session.commit()
-        print(f"subject risk refresh: {risk} in {(time.perf_counter() - t0) * 1000:.0f} ms wall, "
-              f"{(time.process_time() - c0) * 1000:.0f} ms CPU", flush=True)
+        print(
+            f"subject risk refresh: {risk} in {(time.perf_counter() - t0) * 1000:.0f} ms wall, "
+            f"{(time.process_time() - c0) * 1000:.0f} ms CPU",
+            flush=True,
+        )
     engine.dispose()
     app = create_app(cfg)
     results = []
@@ -164,8 +251,12 @@ def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float,
     with app.state.sessions() as session:
         from sqlalchemy import select
 
-        some = session.execute(select(ClueSubject.clue_id, ClueSubject.subject_id, ClueSubject.name)
-                               .where(ClueSubject.kind == "person").offset(n // 2).limit(1)).one()
+        some = session.execute(
+            select(ClueSubject.clue_id, ClueSubject.subject_id, ClueSubject.name)
+            .where(ClueSubject.kind == "person")
+            .offset(n // 2)
+            .limit(1)
+        ).one()
     month = dt.date.today().strftime("%Y-%m")
     pages = [
         ("queue (default: severity)", "/clues"),
@@ -201,8 +292,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clues", type=int, default=100_000)
     parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument("--home", type=Path, default=None,
-                        help="folder for the register (default: a temp folder); an existing register.db is re-used")
+    parser.add_argument(
+        "--home",
+        type=Path,
+        default=None,
+        help="folder for the register (default: a temp folder); an existing register.db is re-used",
+    )
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="qingfeng-bench-"))
     run(home, args.clues, args.runs)

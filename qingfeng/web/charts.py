@@ -13,7 +13,9 @@ def _fmt(value: float) -> str:
     return f"{value:,.0f}" if abs(value) >= 100 else f"{value:g}"
 
 
-def bar_chart(items: Sequence[tuple[str, float]], *, title: str, width: int = 520, color: str = PALETTE[1]) -> Markup:
+def bar_chart(
+    items: Sequence[tuple[str, float]], *, title: str, width: int = 520, color: str = PALETTE[1]
+) -> Markup:
     """Horizontal bars, one per (label, value), largest scale = widest bar."""
     row, label_w, top = 22, 150, 28
     height = top + row * max(1, len(items)) + 10
@@ -37,7 +39,12 @@ def bar_chart(items: Sequence[tuple[str, float]], *, title: str, width: int = 52
 
 
 def line_chart(
-    months: Sequence[str], series: Mapping[str, Sequence[float]], *, title: str, width: int = 560, height: int = 240
+    months: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    title: str,
+    width: int = 560,
+    height: int = 240,
 ) -> Markup:
     """One polyline per series over the months, with a legend and y-axis ticks."""
     left, right, top, bottom = 48, 28, 40, 28

@@ -10,7 +10,9 @@ from qingfeng.clikit import Settings, fail, with_settings
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
-@click.option("--cookie-secure/--no-cookie-secure", default=None, help="Send the session cookie over HTTPS only.")
+@click.option(
+    "--cookie-secure/--no-cookie-secure", default=None, help="Send the session cookie over HTTPS only."
+)
 @with_settings
 def serve(settings: Settings, host: str, port: int, cookie_secure: bool | None) -> None:
     """Serve the analyst web UI (清风线索办理平台)."""
@@ -24,7 +26,9 @@ def serve(settings: Settings, host: str, port: int, cookie_secure: bool | None) 
     engine = make_engine(cfg.resolved_register_url)
     try:
         if current_revision(engine) is None:
-            fail(f"登记库 {cfg.resolved_register_url} 尚未初始化:请先运行 `qingfeng db upgrade --home {cfg.home}`")
+            fail(
+                f"登记库 {cfg.resolved_register_url} 尚未初始化:请先运行 `qingfeng db upgrade --home {cfg.home}`"
+            )
     finally:
         engine.dispose()
     click.echo(f"清风 web UI: http://{host}:{port}/  (登记库 {cfg.resolved_register_url})")

@@ -83,7 +83,9 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "active": context.pop("active", None),
         "can": lambda action: current is not None and perm.can(current.role, action),
     }
-    return request.app.state.templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
+    return request.app.state.templates.TemplateResponse(
+        request, template, {**base, **context}, status_code=status_code
+    )
 
 
 def flash(request: Request, kind: str, text: str) -> None:

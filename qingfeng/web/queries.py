@@ -52,7 +52,11 @@ class QueueParams:
             p.sort = "severity"
         if not may_search:
             p.q = ""
-        checks = ((p.status, STATUSES, "状态"), (p.severity, SEVERITIES, "严重程度"), (p.colour, COLOURS, "预警颜色"))
+        checks = (
+            (p.status, STATUSES, "状态"),
+            (p.severity, SEVERITIES, "严重程度"),
+            (p.colour, COLOURS, "预警颜色"),
+        )
         for value, allowed, title in checks:
             if value and value not in allowed:
                 p.errors.append(f"未知{title}「{value}」")
@@ -69,21 +73,34 @@ class QueueParams:
 
     def to_filter(self, per_page: int) -> ClueFilter:
         return ClueFilter(
-            rule=self.rule or None, domain=self.domain or None, town=self.town or None,
-            village=self.village or None, status=self.status or None, severity=self.severity or None,
-            colour=self.colour or None, as_of=dt.date.fromisoformat(self.as_of) if self.as_of else None,
-            q=self.q or None, sort=self.sort, page=self.page, per_page=per_page,
+            rule=self.rule or None,
+            domain=self.domain or None,
+            town=self.town or None,
+            village=self.village or None,
+            status=self.status or None,
+            severity=self.severity or None,
+            colour=self.colour or None,
+            as_of=dt.date.fromisoformat(self.as_of) if self.as_of else None,
+            q=self.q or None,
+            sort=self.sort,
+            page=self.page,
+            per_page=per_page,
         )
 
     def query_string(self, **override: Any) -> str:
         values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "errors"}
         values.update(override)
-        return urlencode({k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)})
+        return urlencode(
+            {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
+        )
 
     def describe(self) -> str:
         """The filters in words (export headers, audit detail)."""
-        parts = [f"{f.name}={getattr(self, f.name)}" for f in fields(self)
-                 if f.name not in ("errors", "page") and getattr(self, f.name)]
+        parts = [
+            f"{f.name}={getattr(self, f.name)}"
+            for f in fields(self)
+            if f.name not in ("errors", "page") and getattr(self, f.name)
+        ]
         return "; ".join(parts) or "全部"
 
 
@@ -91,9 +108,15 @@ def filter_options(session: Session) -> dict[str, list[str]]:
     """Choices for the filter selects (distinct values of indexed columns)."""
 
     def distinct(column: Any) -> list[str]:
-        return [str(v) for v in session.scalars(select(column).where(column.is_not(None)).distinct().order_by(column))]
+        return [
+            str(v)
+            for v in session.scalars(select(column).where(column.is_not(None)).distinct().order_by(column))
+        ]
 
-    as_of = [str(v) for v in session.scalars(select(PipelineRun.as_of).distinct().order_by(PipelineRun.as_of.desc()))]
+    as_of = [
+        str(v)
+        for v in session.scalars(select(PipelineRun.as_of).distinct().order_by(PipelineRun.as_of.desc()))
+    ]
     return {
         "rule": distinct(Clue.rule),
         "domain": distinct(Clue.domain),

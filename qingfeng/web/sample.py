@@ -30,54 +30,131 @@ def sample_clues(as_of: dt.date) -> list[dict[str, Any]]:
     pay = "民政救助发放_2025.xlsx"
     return [
         {
-            "rule": "S03", "rule_name": "优亲厚友: 干部亲属享受救助",
+            "rule": "S03",
+            "rule_name": "优亲厚友: 干部亲属享受救助",
             "keys": {"person": KIN_RECIPIENT, "cadre": KIN_CADRE, "programme": "最低生活保障金"},
             "subjects": [
                 {"kind": "person", "id": KIN_RECIPIENT, "name": "李秀兰"},
                 {"kind": "person", "id": KIN_CADRE, "name": "王建国"},
                 {"kind": "village", "id": "红星村", "name": "红星村"},
             ],
-            "amount": "7560.00", "period_start": "2025-01-05", "period_end": "2025-06-05",
+            "amount": "7560.00",
+            "period_start": "2025-01-05",
+            "period_end": "2025-06-05",
             "evidence": [
-                {"feed": "subsidy", "table": "subsidy_payment", "file": pay, "line": 118, "note": "2025-01 低保金 1260 元"},
-                {"feed": "subsidy", "table": "subsidy_payment", "file": pay, "line": 342, "note": "2025-06 低保金 1260 元"},
-                {"feed": "cadre", "table": "cadre", "file": "村社干部花名册.csv", "line": 17, "note": "王建国 红星村党总支书记"},
-                {"feed": "registry", "table": "registry_person", "file": "户籍人口信息_20231231.csv", "line": 2207,
-                 "note": f"户主 王建国({KIN_CADRE}) 配偶 李秀英"},
+                {
+                    "feed": "subsidy",
+                    "table": "subsidy_payment",
+                    "file": pay,
+                    "line": 118,
+                    "note": "2025-01 低保金 1260 元",
+                },
+                {
+                    "feed": "subsidy",
+                    "table": "subsidy_payment",
+                    "file": pay,
+                    "line": 342,
+                    "note": "2025-06 低保金 1260 元",
+                },
+                {
+                    "feed": "cadre",
+                    "table": "cadre",
+                    "file": "村社干部花名册.csv",
+                    "line": 17,
+                    "note": "王建国 红星村党总支书记",
+                },
+                {
+                    "feed": "registry",
+                    "table": "registry_person",
+                    "file": "户籍人口信息_20231231.csv",
+                    "line": 2207,
+                    "note": f"户主 王建国({KIN_CADRE}) 配偶 李秀英",
+                },
             ],
             "path": "王建国(村书记) —配偶— 李秀英 —兄弟姐妹— 李秀兰",
-            "severity": "high", "town": "城关镇", "village": "红星村", "as_of": as_of,
+            "severity": "high",
+            "town": "城关镇",
+            "village": "红星村",
+            "as_of": as_of,
         },
         {
-            "rule": "S01", "rule_name": "死亡人员仍在领取补助",
+            "rule": "S01",
+            "rule_name": "死亡人员仍在领取补助",
             "keys": {"person": "330109194001012345", "programme": "高龄津贴"},
             "subjects": [{"kind": "person", "id": "330109194001012345", "name": "陈老汉"}],
-            "amount": "3000.00", "period_start": "2024-08-01", "period_end": "2025-01-01",
+            "amount": "3000.00",
+            "period_start": "2024-08-01",
+            "period_end": "2025-01-01",
             "evidence": [
-                {"feed": "death", "table": "death_record", "file": "死亡人员信息.csv", "line": 55, "note": "死亡日期 2024-06-30"},
-                {"feed": "subsidy", "table": "subsidy_payment", "file": pay, "line": 77, "note": "2024-08 高龄津贴 500 元"},
+                {
+                    "feed": "death",
+                    "table": "death_record",
+                    "file": "死亡人员信息.csv",
+                    "line": 55,
+                    "note": "死亡日期 2024-06-30",
+                },
+                {
+                    "feed": "subsidy",
+                    "table": "subsidy_payment",
+                    "file": pay,
+                    "line": 77,
+                    "note": "2024-08 高龄津贴 500 元",
+                },
             ],
-            "path": None, "severity": "high", "town": "城关镇", "village": "红星村", "as_of": as_of,
+            "path": None,
+            "severity": "high",
+            "town": "城关镇",
+            "village": "红星村",
+            "as_of": as_of,
         },
         {
-            "rule": "E04", "rule_name": "干部及亲属关联企业承揽",
+            "rule": "E04",
+            "rule_name": "干部及亲属关联企业承揽",
             "keys": {"project": "XM-2025-031", "company": "91330109MA2B3C4D5E"},
             "subjects": [
                 {"kind": "project", "id": "XM-2025-031", "name": "青石村道路硬化工程"},
                 {"kind": "company", "id": "91330109MA2B3C4D5E", "name": "杭州青石建设有限公司"},
             ],
-            "amount": "486000.00", "period_start": "2025-03-01", "period_end": "2025-03-01",
-            "evidence": [{"feed": "project", "table": "project", "file": "村级工程项目.csv", "line": 31, "note": "中标单位 杭州青石建设有限公司"}],
+            "amount": "486000.00",
+            "period_start": "2025-03-01",
+            "period_end": "2025-03-01",
+            "evidence": [
+                {
+                    "feed": "project",
+                    "table": "project",
+                    "file": "村级工程项目.csv",
+                    "line": 31,
+                    "note": "中标单位 杭州青石建设有限公司",
+                }
+            ],
             "path": "张卫东(村主任) —股东— 杭州青石建设有限公司",
-            "severity": "medium", "town": "临江街道", "village": "青石村", "as_of": as_of,
+            "severity": "medium",
+            "town": "临江街道",
+            "village": "青石村",
+            "as_of": as_of,
         },
         {
-            "rule": "A03", "rule_name": "超期限发包",
+            "rule": "A03",
+            "rule_name": "超期限发包",
             "keys": {"contract": "ZL-2019-008"},
             "subjects": [{"kind": "contract", "id": "ZL-2019-008", "name": "鱼塘承包合同"}],
-            "amount": "120000.00", "period_start": "2019-01-01", "period_end": "2049-12-31",
-            "evidence": [{"feed": "lease", "table": "lease_contract", "file": "集体资产合同.csv", "line": 9, "note": "期限 30 年"}],
-            "path": None, "severity": "low", "town": "临江街道", "village": "青石村", "as_of": as_of,
+            "amount": "120000.00",
+            "period_start": "2019-01-01",
+            "period_end": "2049-12-31",
+            "evidence": [
+                {
+                    "feed": "lease",
+                    "table": "lease_contract",
+                    "file": "集体资产合同.csv",
+                    "line": 9,
+                    "note": "期限 30 年",
+                }
+            ],
+            "path": None,
+            "severity": "low",
+            "town": "临江街道",
+            "village": "青石村",
+            "as_of": as_of,
         },
     ]
 
@@ -105,18 +182,61 @@ def sample_relations() -> list[dict[str, Any]]:
     """``curated/relation`` rows around the S03 clue: the cadre's spouse, her sister (the recipient), and
     a few neighbours so the subgraph shows more than the path."""
 
-    def rel(source: str, target: str, relationship: str, schema: str, names: tuple[str, str], feed: str,
-            file: str, line: int) -> dict[str, Any]:
-        return {"source": source, "target": target, "relationship": relationship, "schema": schema,
-                "source_name": names[0], "target_name": names[1], "feed": feed, "file": file, "line": line}
+    def rel(
+        source: str,
+        target: str,
+        relationship: str,
+        schema: str,
+        names: tuple[str, str],
+        feed: str,
+        file: str,
+        line: int,
+    ) -> dict[str, Any]:
+        return {
+            "source": source,
+            "target": target,
+            "relationship": relationship,
+            "schema": schema,
+            "source_name": names[0],
+            "target_name": names[1],
+            "feed": feed,
+            "file": file,
+            "line": line,
+        }
 
     return [
         rel(KIN_CADRE, SPOUSE_ID, "spouse", "Family", ("王建国", "李秀英"), "registry", REG_FILE, 2207),
         rel(SPOUSE_ID, KIN_RECIPIENT, "sibling", "Family", ("李秀英", "李秀兰"), "registry", REG_FILE, 3015),
-        rel("330109194503031214", SPOUSE_ID, "parent", "Family", ("李老汉", "李秀英"), "registry", REG_FILE, 3012),
-        rel(KIN_CADRE, "330109199205051219", "parent", "Family", ("王建国", "王小军"), "registry", REG_FILE, 2209),
-        rel("330109199205051219", "91330109MA2B3C4D5E", "shareholder", "Ownership", ("王小军", "杭州青石建设有限公司"),
-            "company", "企业股东信息.csv", 41),
+        rel(
+            "330109194503031214",
+            SPOUSE_ID,
+            "parent",
+            "Family",
+            ("李老汉", "李秀英"),
+            "registry",
+            REG_FILE,
+            3012,
+        ),
+        rel(
+            KIN_CADRE,
+            "330109199205051219",
+            "parent",
+            "Family",
+            ("王建国", "王小军"),
+            "registry",
+            REG_FILE,
+            2209,
+        ),
+        rel(
+            "330109199205051219",
+            "91330109MA2B3C4D5E",
+            "shareholder",
+            "Ownership",
+            ("王小军", "杭州青石建设有限公司"),
+            "company",
+            "企业股东信息.csv",
+            41,
+        ),
     ]
 
 
@@ -129,4 +249,6 @@ def write_relations(settings: Any, rows: list[dict[str, Any]] | None = None) -> 
 
     folder = table_path(settings, "curated", "relation")
     folder.mkdir(parents=True, exist_ok=True)
-    pq.write_table(pa.Table.from_pylist(rows if rows is not None else sample_relations()), folder / "part-0.parquet")
+    pq.write_table(
+        pa.Table.from_pylist(rows if rows is not None else sample_relations()), folder / "part-0.parquet"
+    )

@@ -20,7 +20,9 @@ class WebSettings(Settings):
     cookie_secure: bool = Field(default=False, description="Send the session cookie over HTTPS only.")
     session_max_age: int = Field(default=8 * 3600, ge=60, description="Session lifetime in seconds.")
     page_size: int = Field(default=50, ge=5, le=500)
-    warn_days: int = Field(default=3, ge=0, le=60, description="Yellow escalation: deadline due within N days.")
+    warn_days: int = Field(
+        default=3, ge=0, le=60, description="Yellow escalation: deadline due within N days."
+    )
 
     def secret(self) -> str:
         """The configured secret, else one generated once and kept (mode 600) under home."""

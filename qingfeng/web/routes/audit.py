@@ -35,21 +35,45 @@ def audit(request: Request) -> Response:
     page = int(q["page"]) if (q.get("page") or "").isdigit() and int(q["page"]) > 0 else 1
     with request.app.state.sessions() as session:
         rows, total = audit_log(
-            session, orm_user(session, current), username=username or None, action=action or None,
+            session,
+            orm_user(session, current),
+            username=username or None,
+            action=action or None,
             since=dt.datetime.combine(since, dt.time()) - dt.timedelta(hours=8) if since else None,
-            until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time()) - dt.timedelta(hours=8) if until else None,
-            page=page, per_page=PER_PAGE,
+            until=dt.datetime.combine(until + dt.timedelta(days=1), dt.time()) - dt.timedelta(hours=8)
+            if until
+            else None,
+            page=page,
+            per_page=PER_PAGE,
         )
-    accounts.audit(request, "view", target="audit", detail=f"username={username}; action={action}; page={page}")
+    accounts.audit(
+        request, "view", target="audit", detail=f"username={username}; action={action}; page={page}"
+    )
     masker = Masker(current.full_ids)
     shown = [
-        {"at": r.at, "username": r.username, "action": r.action, "target": masker.text(r.target),
-         "detail": masker.text(r.detail), "ip": r.ip}
+        {
+            "at": r.at,
+            "username": r.username,
+            "action": r.action,
+            "target": masker.text(r.target),
+            "detail": masker.text(r.detail),
+            "ip": r.ip,
+        }
         for r in rows
     ]
     pages = max(1, -(-total // PER_PAGE))
     return render(
-        request, "audit.html", title="访问日志", active="audit", rows=shown, total=total, page=page, pages=pages,
-        username=username, action=action, since=q.get("since") or "", until=q.get("until") or "",
+        request,
+        "audit.html",
+        title="访问日志",
+        active="audit",
+        rows=shown,
+        total=total,
+        page=page,
+        pages=pages,
+        username=username,
+        action=action,
+        since=q.get("since") or "",
+        until=q.get("until") or "",
         actions=ACCESS_ACTIONS,
     )

@@ -35,8 +35,13 @@ def login(
     current = accounts.sign_in(request, username.strip(), password)
     if current is None:
         return render(
-            request, "login.html", status_code=401, title="登录", error="用户名或密码错误,或账号已停用。",
-            username=username, next_url=_safe_next(next),
+            request,
+            "login.html",
+            status_code=401,
+            title="登录",
+            error="用户名或密码错误,或账号已停用。",
+            username=username,
+            next_url=_safe_next(next),
         )
     return RedirectResponse(_safe_next(next), status_code=303)
 
@@ -52,7 +57,9 @@ def logout(request: Request) -> Response:
 def home(request: Request) -> Response:
     target = permissions.landing(request.state.user.role)
     if target is None:
-        return render(request, "error.html", status_code=403, heading="无可用页面", message="您的角色没有可访问的页面。")
+        return render(
+            request, "error.html", status_code=403, heading="无可用页面", message="您的角色没有可访问的页面。"
+        )
     return RedirectResponse(request.url_for(target).path, status_code=303)
 
 

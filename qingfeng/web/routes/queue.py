@@ -32,8 +32,13 @@ def queue(request: Request) -> Response:
         if params.valid:
             try:
                 cfg = request.app.state.settings
-                page = list_clues(session, actor, params.to_filter(cfg.page_size), warn_days=cfg.warn_days,
-                                  ip=client_ip(request))
+                page = list_clues(
+                    session,
+                    actor,
+                    params.to_filter(cfg.page_size),
+                    warn_days=cfg.warn_days,
+                    ip=client_ip(request),
+                )
             except RegisterError as exc:
                 errors.append(exc.message)
         options = filter_options(session)
@@ -44,8 +49,16 @@ def queue(request: Request) -> Response:
         for r in (page.rows if page else [])
     ]
     return render(
-        request, "queue.html", title="线索台账", active="queue", params=params, page=page, rows=rows,
-        errors=errors, options=options, sorts=SORTS,
+        request,
+        "queue.html",
+        title="线索台账",
+        active="queue",
+        params=params,
+        page=page,
+        rows=rows,
+        errors=errors,
+        options=options,
+        sorts=SORTS,
     )
 
 
@@ -59,11 +72,18 @@ def queue_export(request: Request, fmt: Literal["csv", "xlsx"]) -> Response:
         with request.app.state.sessions() as session:
             actor = orm_user(session, current)
             if params.q:
-                users.audit(session, actor, "search", target="clue", detail=params.q[:200], ip=client_ip(request))
+                users.audit(
+                    session, actor, "search", target="clue", detail=params.q[:200], ip=client_ip(request)
+                )
                 session.commit()
             try:
-                rows = queue_rows(session, actor, params.to_filter(500), limit=EXPORT_LIMIT,
-                                   warn_days=request.app.state.settings.warn_days)
+                rows = queue_rows(
+                    session,
+                    actor,
+                    params.to_filter(500),
+                    limit=EXPORT_LIMIT,
+                    warn_days=request.app.state.settings.warn_days,
+                )
             except RegisterError as exc:
                 raise HTTPException(403, exc.message) from exc
             data = [export_row(r.clue, r.deadline, r.colour, masker) for r in rows]
@@ -71,6 +91,8 @@ def queue_export(request: Request, fmt: Literal["csv", "xlsx"]) -> Response:
     header = [title for title, _key in EXPORT_COLUMNS]
     name = f"线索台账_{dt.date.today().isoformat()}.{fmt}"
     if fmt == "csv":
-        return Response(exports.to_csv(header, data), media_type=exports.CSV_TYPE, headers=exports.attachment(name))
+        return Response(
+            exports.to_csv(header, data), media_type=exports.CSV_TYPE, headers=exports.attachment(name)
+        )
     body = exports.to_xlsx([("线索台账", header, data)])
     return Response(body, media_type=exports.XLSX_TYPE, headers=exports.attachment(name))

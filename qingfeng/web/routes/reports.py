@@ -50,7 +50,10 @@ def _trend(session: Session, month: str) -> tuple[list[str], dict[str, list[floa
 
 def _charts(session: Session, report: dict[str, Any], month: str) -> dict[str, Any]:
     months, series = _trend(session, month)
-    by_rule = [(f"{k} {report['rule_names'].get(k, '')}"[:16], float(v["found"])) for k, v in report["by_rule"].items()]
+    by_rule = [
+        (f"{k} {report['rule_names'].get(k, '')}"[:16], float(v["found"]))
+        for k, v in report["by_rule"].items()
+    ]
     by_town = [(k[:12], float(v["found"])) for k, v in report["by_town"].items()]
     return {
         "trend": line_chart(months, series, title=f"近{TREND_MONTHS}个月办理趋势"),
@@ -68,11 +71,19 @@ def dashboard(request: Request) -> Response:
         open_counts = open_clue_counts(session)
     accounts.audit(request, "view", target="dashboard", detail=month)
     return render(
-        request, "dashboard.html", title="工作台", active="dashboard", month=month, report=report, charts=charts,
-        figures=FIGURES, titles=FIGURE_TITLES,
+        request,
+        "dashboard.html",
+        title="工作台",
+        active="dashboard",
+        month=month,
+        report=report,
+        charts=charts,
+        figures=FIGURES,
+        titles=FIGURE_TITLES,
         open_rule=bar_chart([(k, float(n)) for k, n in open_counts["by_rule"][:20]], title="在办线索:按规则"),
-        open_town=bar_chart([(k, float(n)) for k, n in open_counts["by_town"][:20]], title="在办线索:按乡镇",
-                            color="#b22222"),
+        open_town=bar_chart(
+            [(k, float(n)) for k, n in open_counts["by_town"][:20]], title="在办线索:按乡镇", color="#b22222"
+        ),
     )
 
 
@@ -84,8 +95,16 @@ def report(request: Request) -> Response:
         charts = _charts(session, data, month)
     accounts.audit(request, "view", target="report", detail=month)
     return render(
-        request, "report.html", title=f"{month} 进度月报", active="report", month=month, report=data, charts=charts,
-        figures=FIGURES, titles=FIGURE_TITLES, generated=dt.datetime.now(dt.UTC),
+        request,
+        "report.html",
+        title=f"{month} 进度月报",
+        active="report",
+        month=month,
+        report=data,
+        charts=charts,
+        figures=FIGURES,
+        titles=FIGURE_TITLES,
+        generated=dt.datetime.now(dt.UTC),
     )
 
 
@@ -97,9 +116,11 @@ def report_xlsx(request: Request) -> Response:
         months, series = _trend(session, month)
     header = ["维度", "项目", *[FIGURE_TITLES[k] for k in FIGURES]]
     trend_rows = [[m, *[series[FIGURE_TITLES[k]][i] for k in TREND_FIGURES]] for i, m in enumerate(months)]
-    body = exports.to_xlsx([
-        (f"{month}进度月报", header, report_rows(data)),
-        ("月度趋势", ["月份", *[FIGURE_TITLES[k] for k in TREND_FIGURES]], trend_rows),
-    ])
+    body = exports.to_xlsx(
+        [
+            (f"{month}进度月报", header, report_rows(data)),
+            ("月度趋势", ["月份", *[FIGURE_TITLES[k] for k in TREND_FIGURES]], trend_rows),
+        ]
+    )
     accounts.audit(request, "export", target="report.xlsx", detail=month)
     return Response(body, media_type=exports.XLSX_TYPE, headers=exports.attachment(f"进度月报_{month}.xlsx"))

@@ -33,15 +33,29 @@ def subject(request: Request, kind: str, subject_id: str) -> Response:
             raise HTTPException(403, exc.message) from exc
         rows = [{"clue": c, "subjects": subject_line(c, masker)} for c in clues]
     name = next(
-        (s.get("name") for c in clues for s in c.subjects or [] if s.get("kind") == kind and s.get("id") == subject_id),
+        (
+            s.get("name")
+            for c in clues
+            for s in c.subjects or []
+            if s.get("kind") == kind and s.get("id") == subject_id
+        ),
         None,
     )
     if name is None and risk is not None:
         name = risk.name
     accounts.audit(request, "view", target=f"subject:{kind}:{subject_id[:100]}", detail=f"{count} 条线索")
     return render(
-        request, "subject.html", title=name or "对象", active="queue", kind=kind, name=name,
-        shown_id=masker.subject_id(kind, subject_id), rows=rows, risk=risk,
+        request,
+        "subject.html",
+        title=name or "对象",
+        active="queue",
+        kind=kind,
+        name=name,
+        shown_id=masker.subject_id(kind, subject_id),
+        rows=rows,
+        risk=risk,
         risk_explanation=masker.text(risk.explanation) if risk else "",
-        total_amount=total_amount, count=count, subject_id=subject_id,
+        total_amount=total_amount,
+        count=count,
+        subject_id=subject_id,
     )
