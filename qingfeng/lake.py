@@ -31,7 +31,19 @@ ZONES = ("raw", "standardized", "quarantine", "curated", "clues")
 def table_path(settings: Settings, zone: str, table: str) -> Path:
     if zone not in ZONES:
         raise ValueError(f"unknown lake zone {zone!r}; expected one of {ZONES}")
-    return settings.zone(zone) / table
+    path = settings.zone(zone) / table
+    recover_interrupted_replace(path)
+    return path
+
+
+def recover_interrupted_replace(target: Path) -> None:
+    """A kill between the two renames of ``replace_dir_atomically`` leaves only ``.name.old-*``:
+    put the old table back, so the table is never missing."""
+    if target.exists() or not target.parent.exists():
+        return
+    orphans = sorted(target.parent.glob(f".{target.name}.old-*"), key=lambda p: p.stat().st_mtime)
+    if orphans:
+        orphans[-1].rename(target)
 
 
 def replace_dir_atomically(staged: Path, target: Path) -> None:
@@ -48,8 +60,11 @@ def replace_dir_atomically(staged: Path, target: Path) -> None:
 
 def staging_path(target: Path) -> Path:
     """A hidden sibling of ``target``: Spark and Parquet readers skip names starting with '.'."""
-    for stale in target.parent.glob(f".{target.name}.tmp-*") if target.parent.exists() else []:
-        shutil.rmtree(stale, ignore_errors=True)
+    recover_interrupted_replace(target)
+    leftovers = [f".{target.name}.tmp-*", f".{target.name}.old-*"] if target.parent.exists() else []
+    for pattern in leftovers:
+        for stale in target.parent.glob(pattern):
+            shutil.rmtree(stale, ignore_errors=True)
     return target.with_name(f".{target.name}.tmp-{uuid.uuid4().hex[:8]}")
 
 

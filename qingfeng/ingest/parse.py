@@ -130,6 +130,16 @@ _ID_PARSERS = {
 }
 
 
+# Exports pad cells with full-width (U+3000) and no-break spaces too, which F.trim leaves alone.
+_EDGE_SPACE = "^[\\s\\u3000\\u00a0\\ufeff]+|[\\s\\u3000\\u00a0\\ufeff]+$"
+
+
+def _stripped(col: Column) -> Column:
+    from pyspark.sql import functions as F
+
+    return F.regexp_replace(col, _EDGE_SPACE, "")
+
+
 def parse_table(staged: DataFrame, spec: FileSpec) -> DataFrame:
     """Typed columns + provenance + ``_raw`` (JSON of the cells) + ``_problems``.
 
@@ -142,8 +152,14 @@ def parse_table(staged: DataFrame, spec: FileSpec) -> DataFrame:
         *PROVENANCE,
         "file_id",
         F.to_json(F.struct(*[F.col(f"`{c.name}`").alias(h) for h, c in spec.columns.items()])).alias("_raw"),
+        *[_stripped(F.col(f"`{c.name}`")).alias(f"__v_{c.name}") for c in spec.columns.values()],
+    )
+    cleaned = cleaned.select(
+        *PROVENANCE,
+        "file_id",
+        "_raw",
         *[
-            F.when(F.trim(f"`{c.name}`") != "", F.trim(f"`{c.name}`")).alias(f"__v_{c.name}")
+            F.when(F.col(f"__v_{c.name}") != "", F.col(f"__v_{c.name}")).alias(f"__v_{c.name}")
             for c in spec.columns.values()
         ],
     )
