@@ -210,6 +210,20 @@ def e01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     )
 
 
+def _out_of_order(early: str, early_label: str, late: str, late_label: str) -> tuple[Column, Column]:
+    """E02 sub-condition: ``early`` dated before ``late``, with its note, e.g. 签订早于定标(签订 …，定标 …)."""
+    from pyspark.sql import functions as F
+
+    note = F.concat(
+        F.lit(f"{early_label}早于{late_label}({early_label} "),
+        F.col(early).cast("string"),
+        F.lit(f"，{late_label} "),
+        F.col(late).cast("string"),
+        F.lit(")"),
+    )
+    return F.col(early) < F.col(late), note
+
+
 @rule("E02", "流程倒置", keys=("project",), needs=("project", "project_payment", "company"))
 def e02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """Any of: signed before the award (签订 < 定标); awarded before approval (定标 < 立项); works
@@ -242,36 +256,9 @@ def e02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     p = prj.join(per_project, "project_no", "left")
     pre_accept = F.coalesce(F.col("_pre_accept"), _money(0))
     conditions = [
-        (
-            F.col("sign_date") < F.col("award_date"),
-            F.concat(
-                F.lit("签订早于定标(签订 "),
-                F.col("sign_date").cast("string"),
-                F.lit("，定标 "),
-                F.col("award_date").cast("string"),
-                F.lit(")"),
-            ),
-        ),
-        (
-            F.col("award_date") < F.col("approval_date"),
-            F.concat(
-                F.lit("定标早于立项(定标 "),
-                F.col("award_date").cast("string"),
-                F.lit("，立项 "),
-                F.col("approval_date").cast("string"),
-                F.lit(")"),
-            ),
-        ),
-        (
-            F.col("start_date") < F.col("sign_date"),
-            F.concat(
-                F.lit("开工早于签订(开工 "),
-                F.col("start_date").cast("string"),
-                F.lit("，签订 "),
-                F.col("sign_date").cast("string"),
-                F.lit(")"),
-            ),
-        ),
+        _out_of_order("sign_date", "签订", "award_date", "定标"),
+        _out_of_order("award_date", "定标", "approval_date", "立项"),
+        _out_of_order("start_date", "开工", "sign_date", "签订"),
         (
             F.coalesce(F.col("_n_before_sign"), F.lit(0)) > 0,
             F.concat(
