@@ -123,57 +123,22 @@ def run_pipeline(
     return outcome
 
 
-# The stages own their summary shapes; these readers accept the documented names and fall
-# back to nothing (the summary then shows the raw stage summary instead).
-_RULE_COUNT_KEYS = {
-    "new": ("new", "created", "inserted"),
-    "re-detected": ("redetected", "re_detected", "seen_again", "unchanged", "updated"),
-    "re-opened": ("reopened", "re_opened"),
-}
+# Labels of the run summary → the publish stage's outcome names (qingfeng.register.publish.OUTCOMES).
+_RULE_COUNT_KEYS = {"new": "new", "re-detected": "redetected", "re-opened": "reopened"}
 
 
 def clues_per_rule(summary: Mapping[str, Any]) -> dict[str, dict[str, int]]:
-    per_rule = _first_mapping(summary, ("per_rule", "by_rule", "rules"))
-    out: dict[str, dict[str, int]] = {}
-    for rule, counts in sorted(per_rule.items()):
-        if isinstance(counts, Mapping):
-            out[rule] = {label: _first_int(counts, names) for label, names in _RULE_COUNT_KEYS.items()}
-        elif isinstance(counts, int):
-            out[rule] = {"new": counts, "re-detected": 0, "re-opened": 0}
-    return out
+    """From the publish summary's ``per_rule``: {rule: {outcome: n}}."""
+    return {
+        rule: {label: int(counts.get(name, 0)) for label, name in _RULE_COUNT_KEYS.items()}
+        for rule, counts in sorted(summary.get("per_rule", {}).items())
+    }
 
 
 def quarantined_per_feed(summary: Mapping[str, Any]) -> dict[str, int]:
-    direct = _first_mapping(summary, ("quarantined_per_feed", "quarantined_by_feed"))
-    if direct:
-        return {str(k): int(v) for k, v in sorted(direct.items())}
+    """From the ingest report's ``files``: quarantined rows summed per feed."""
     out: dict[str, int] = {}
-    for item in _first_list(summary, ("files", "file_reports", "results")):
-        if isinstance(item, Mapping) and item.get("feed"):
-            n = _first_int(item, ("quarantined", "rows_quarantined", "n_quarantined"))
-            out[item["feed"]] = out.get(item["feed"], 0) + n
+    for item in summary.get("files", []):
+        if item.get("feed"):
+            out[item["feed"]] = out.get(item["feed"], 0) + int(item.get("rows_quarantined") or 0)
     return dict(sorted(out.items()))
-
-
-def _first_mapping(data: Mapping[str, Any], names: tuple[str, ...]) -> Mapping[str, Any]:
-    for name in names:
-        value = data.get(name)
-        if isinstance(value, Mapping):
-            return value
-    return {}
-
-
-def _first_list(data: Mapping[str, Any], names: tuple[str, ...]) -> list[Any]:
-    for name in names:
-        value = data.get(name)
-        if isinstance(value, list):
-            return value
-    return []
-
-
-def _first_int(data: Mapping[str, Any], names: tuple[str, ...]) -> int:
-    for name in names:
-        value = data.get(name)
-        if isinstance(value, int):
-            return value
-    return 0
