@@ -151,8 +151,13 @@ def test_run_end_to_end_twice_changes_nothing(tmp_path: Path) -> None:
     from qingfeng.register.db import make_engine
     from qingfeng.register.models import Clue, PipelineRun
 
+    from qingfeng.synth.generate import synthesize
+
+    # The shared sample has no planted anomaly, so a generated district is what puts clues in the register.
+    district = tmp_path / "district"
+    synthesize(district, 40, 5, progress=lambda _msg: None)
     home = tmp_path / "home"
-    first = _qingfeng("run", "--input", str(SAMPLE), "--as-of", "2023-12-31", home=home)
+    first = _qingfeng("run", "--input", str(district), "--as-of", "2024-01-31", home=home)
     assert first.returncode == 0, (first.stdout + first.stderr)[-5000:]
     for title in ("Clues per rule", "Quarantined rows per feed", "Time per stage"):
         assert title in first.stdout
@@ -169,10 +174,11 @@ def test_run_end_to_end_twice_changes_nothing(tmp_path: Path) -> None:
 
     clues, runs = register()
     assert clues and len(runs) == 1
-    assert {f["name"] for f in runs[0].input_files} >= {p.name for p in SAMPLE.iterdir()}
+    exports = {p.name for p in district.iterdir()} - {"truth.jsonl", "district.json"}
+    assert {f["name"] for f in runs[0].input_files} >= exports
     assert _totals(runs[0].counts)["new"] == len(clues)
 
-    second = _qingfeng("run", "--input", str(SAMPLE), "--as-of", "2023-12-31", home=home)
+    second = _qingfeng("run", "--input", str(district), "--as-of", "2024-01-31", home=home)
     assert second.returncode == 0, (second.stdout + second.stderr)[-5000:]
     again, runs = register()
     assert again == clues
