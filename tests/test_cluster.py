@@ -6,6 +6,7 @@ The jobs run in subprocesses: this pytest process may already own a local SparkS
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import shutil
@@ -94,6 +95,21 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             )
         )
 
+    def kill_all() -> None:
+        for proc in procs:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+
+    # A pytest killed by SIGTERM never reaches the finally below: stop the daemons first.
+    previous = signal.getsignal(signal.SIGTERM) or signal.SIG_DFL
+
+    def on_sigterm(signum: int, frame: object) -> None:
+        kill_all()
+        signal.signal(signal.SIGTERM, previous if callable(previous) else signal.SIG_DFL)
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    signal.signal(signal.SIGTERM, on_sigterm)
+    atexit.register(kill_all)
     try:
         start(
             "master",
@@ -131,6 +147,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait(timeout=30)
+        signal.signal(signal.SIGTERM, previous)
+        atexit.unregister(kill_all)
 
 
 @pytest.fixture(scope="module")

@@ -150,7 +150,6 @@ def test_run_end_to_end_twice_changes_nothing(tmp_path: Path) -> None:
 
     from qingfeng.register.db import make_engine
     from qingfeng.register.models import Clue, PipelineRun
-
     from qingfeng.synth.generate import synthesize
 
     # The shared sample has no planted anomaly, so a generated district is what puts clues in the register.

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Mapping
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -132,6 +133,7 @@ CURATED_NAMES = {"company_master": "company"}  # internal name → curated table
 
 def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
     from qingfeng import lake
+    from qingfeng.concurrent import run_all
 
     started = time.monotonic()
     tables = {
@@ -144,10 +146,15 @@ def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
     if "company_master" in outputs:
         outputs["company_registration"] = outputs.pop("company")
         outputs["company"] = outputs.pop("company_master")
-    counts: dict[str, int] = {}
-    for name, df in outputs.items():
+
+    def land(name: str, df: DataFrame) -> int:
         lake.write_table(df, settings, "curated", name)
-        counts[name] = lake.read_table(spark, settings, "curated", name).count()
+        return lake.read_table(spark, settings, "curated", name).count()
+
+    landed = run_all(
+        [partial(land, name, df) for name, df in outputs.items()], workers=settings.spark_concurrent_jobs
+    )
+    counts = dict(zip(outputs, landed, strict=True))
     methods = _method_counts(spark, settings, lake)
     return {
         "stage": "resolve",
@@ -161,13 +168,16 @@ def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
 def _method_counts(spark: SparkSession, settings: Settings, lake: Any) -> dict[str, int]:
     from qingfeng.jobs.resolve.mentions import MENTIONS, RELATIVE
 
-    totals: dict[str, int] = {}
+    from qingfeng.concurrent import run_all
+
+    frames = []
     for spec in (*MENTIONS, RELATIVE):
         table = "company_registration" if spec.table == "company" else spec.table
-        if not lake.exists(settings, "curated", table):
-            continue
-        method = spec.outputs[1]
-        for row in lake.read_table(spark, settings, "curated", table).groupBy(method).count().collect():
+        if lake.exists(settings, "curated", table):
+            frames.append(lake.read_table(spark, settings, "curated", table).groupBy(spec.outputs[1]).count())
+    totals: dict[str, int] = {}
+    for rows in run_all([df.collect for df in frames], workers=settings.spark_concurrent_jobs):
+        for row in rows:
             if row[0] is not None:
                 totals[row[0]] = totals.get(row[0], 0) + row[1]
     return totals

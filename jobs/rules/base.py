@@ -218,6 +218,16 @@ def month_key(date_col: Column) -> Column:
     return F.date_format(date_col, "yyyy-MM")
 
 
+def reused(df: DataFrame) -> DataFrame:
+    """``df``, computed once however many branches of the rule's plan read it.
+
+    Spark re-runs a shared sub-plan for every branch that reads it (S05 ran 116 jobs); a lazy
+    local checkpoint keeps the first result for the others. Still lazy: nothing runs until the
+    clue frame is used, so the rule stays a pure transform.
+    """
+    return df.localCheckpoint(eager=False)
+
+
 def collect_evidence(
     df: DataFrame, group: list[str], evidence: Column, order: Column, limit: int = EVIDENCE_LIMIT
 ) -> DataFrame:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qingfeng.jobs.rules.base import RulesConfig, Tables, subject
+from qingfeng.jobs.rules.base import RulesConfig, Tables, reused, subject
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -210,7 +210,7 @@ def match_cadre_kin(targets: DataFrame, kin: DataFrame, *, person: str, on_date:
         & (F.col("k_start") <= F.col(on_date))
         & (F.col("k_end").isNull() | (F.col("k_end") >= F.col(on_date)))
     )
-    return targets.join(kin, cond)
+    return reused(targets.join(kin, cond))
 
 
 def cadre_note() -> Column:

@@ -22,6 +22,7 @@ from qingfeng.jobs.rules.base import (
     evidence_row,
     keys_map,
     month_key,
+    reused,
     rule,
     subject,
 )
@@ -108,7 +109,7 @@ def line_clues(
 
     ``subjects`` and ``town`` may use ``_name`` (first name) and the group columns.
     """
-    hits = hits.dropDuplicates([*group, "_pk"])
+    hits = reused(hits.dropDuplicates([*group, "_pk"]))
     summary = hits.groupBy(*group).agg(
         F.sum(amount if amount is not None else F.col("paid")).alias("_amount"),
         F.min("month").alias("_start"),

@@ -6,10 +6,12 @@ import datetime as dt
 import importlib
 import logging
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from qingfeng.jobs.rules.base import REGISTRY, RulesConfig, RuleSpec, Tables, finalize
+
+from qingfeng.concurrent import run_all
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
@@ -96,20 +98,31 @@ def main(
     tables = load_tables(spark, settings, needs)
     # A curated table read by several rules is scanned once and kept in memory for the run.
     shared = {name: df.persist() for name, df in tables.items() if needs.count(name) > 1}
+    # filled up front: concurrent rules would otherwise each scan a table that is not cached yet
+    run_all([df.count for df in shared.values()], workers=settings.spark_concurrent_jobs)
     tables = {**tables, **shared}
     seconds: dict[str, float] = {}
     skipped: dict[str, list[str]] = {}
-    frames = []
-    try:
-        for spec in specs:
-            missing = [t for t in spec.needs if t not in tables]
-            if missing:
-                skipped[spec.code] = missing
-                log.warning("rule %s skipped: curated table(s) %s missing", spec.code, missing)
-                continue
+    runnable = []
+    for spec in specs:
+        missing = [t for t in spec.needs if t not in tables]
+        if missing:
+            skipped[spec.code] = missing
+            log.warning("rule %s skipped: curated table(s) %s missing", spec.code, missing)
+        else:
+            runnable.append(spec)
+
+    def checkpointed(spec: RuleSpec) -> Callable[[], DataFrame]:
+        def run() -> DataFrame:
             start = time.perf_counter()
-            frames.append(run_rule(spec, tables, config=config, as_of=as_of).localCheckpoint(eager=True))
+            clues = run_rule(spec, tables, config=config, as_of=as_of).localCheckpoint(eager=True)
             seconds[spec.code] = round(time.perf_counter() - start, 3)
+            return clues
+
+        return run
+
+    try:
+        frames = run_all([checkpointed(s) for s in runnable], workers=settings.spark_concurrent_jobs)
         if frames:
             out = frames[0]
             for frame in frames[1:]:
@@ -118,7 +131,7 @@ def main(
             out = spark.createDataFrame([], empty_clue_schema())
         # one job counts every rule's checkpointed clues (instead of one count job per rule)
         counts = out.groupBy("rule").agg(F.count(F.lit(1)).alias("n")).collect()
-        per_rule = {code: next((r["n"] for r in counts if r["rule"] == code), 0) for code in seconds}
+        per_rule = {s.code: next((r["n"] for r in counts if r["rule"] == s.code), 0) for s in runnable}
         lake.write_table(out.coalesce(1), settings, "clues", "")
     finally:
         for df in shared.values():
@@ -127,7 +140,7 @@ def main(
         "as_of": as_of.isoformat(),
         "clues": sum(per_rule.values()),
         "per_rule": per_rule,
-        "seconds_per_rule": seconds,
+        "seconds_per_rule": dict(sorted(seconds.items())),
         "skipped": skipped,
     }
 

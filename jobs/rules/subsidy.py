@@ -21,6 +21,7 @@ from qingfeng.jobs.rules.base import (
     evidence_row,
     keys_map,
     month_key,
+    reused,
     rule,
     subject,
 )
@@ -63,10 +64,13 @@ def _hh(household: Column, person_id: Column) -> Column:
 
 
 def household_members(pay: DataFrame, person: DataFrame, *, include_self: bool = True) -> DataFrame:
-    """``pay`` rows × the members of the recipient's household on the payment date (column ``member_id``).
+    """(``_pk``, ``pay_date``, ``member_id``, ``member_name``): the members of each payment's
+    recipient's household on the payment date.
 
     A member counts when born by, not dead before, and not moved out (迁出/注销) before the payment
     date. With ``include_self`` the recipient is always a member (a dead recipient is S01's case).
+    Only the payment key travels through the household fan-out; callers join the payment rows
+    they need back on ``_pk`` once they have filtered.
     """
     recipients = person.select(
         F.col("person_id").alias("_rid"), _hh(F.col("household_no"), F.col("person_id")).alias("_hh")
@@ -80,7 +84,8 @@ def household_members(pay: DataFrame, person: DataFrame, *, include_self: bool =
         F.col("status").alias("_m_status"),
         F.col("status_date").alias("_m_status_date"),
     )
-    linked = pay.join(recipients, pay["person_id"] == recipients["_rid"]).join(members, "_hh")
+    slim = pay.select("_pk", "person_id", "pay_date")
+    linked = slim.join(recipients, slim["person_id"] == recipients["_rid"]).join(members, "_hh")
     d = F.col("pay_date")
     present = (
         (F.col("_m_birth").isNull() | (F.col("_m_birth") <= d))
@@ -89,7 +94,7 @@ def household_members(pay: DataFrame, person: DataFrame, *, include_self: bool =
     )
     if include_self:
         present = present | (F.col("member_id") == F.col("person_id"))
-    return linked.where(present).drop("_rid", "_hh", "_m_birth", "_m_death", "_m_status", "_m_status_date")
+    return reused(linked.where(present).select("_pk", "pay_date", "member_id", "member_name"))
 
 
 def person_clues(
@@ -108,7 +113,7 @@ def person_clues(
     ``support`` holds further evidence (``group`` columns, ``_ev``, ``_o``): payroll lines,
     holdings, cadre rows. The amount is the sum of the qualifying payments.
     """
-    hits = hits.dropDuplicates([*group, "_pk"])
+    hits = reused(hits.dropDuplicates([*group, "_pk"]))
     summary = hits.groupBy(*group).agg(
         F.sum("amount").alias("_amount"),
         F.min("pay_date").alias("_start"),
@@ -195,9 +200,11 @@ def s02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
             ),
         ).alias("_roll_ev"),
     )
-    linked = household_members(pay, tables["person"]).join(
-        roll, (F.col("member_id") == F.col("_roll_pid")) & (F.col("_pay_month") == F.col("_roll_month"))
+    on_roll = household_members(pay, tables["person"]).join(
+        roll,
+        (F.col("member_id") == F.col("_roll_pid")) & (F.trunc("pay_date", "month") == F.col("_roll_month")),
     )
+    linked = pay.join(on_roll.select("_pk", "_roll_ev", "_roll_month"), "_pk")
     support = linked.select(*PERSON_GROUP, F.col("_roll_ev").alias("_ev"), F.col("_roll_month").alias("_o"))
     return person_clues(
         linked, "S02", config, group=PERSON_GROUP, keys=person_programme_keys(), support=support
@@ -289,7 +296,7 @@ def s04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     another. The same row delivered twice is one payment, never a second batch."""
     min_batches = int(config.section("S04").get("min_batches", 2))
     pay = payments(tables, as_of=as_of).withColumn("month", month_key(F.col("pay_date")))
-    pay = pay.withColumn("_batch", normalize_name(F.col("batch")))
+    pay = reused(pay.withColumn("_batch", normalize_name(F.col("batch"))))
     group = [*PERSON_GROUP, "month"]
     repeated = (
         pay.groupBy(*group)
@@ -397,8 +404,8 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         )
     )
 
-    cols = [*pay.columns, "_why"]
-    reasons = flagged_kind.select(*cols).unionByName(too_many.select(*cols)).unionByName(roles.select(*cols))
+    why = [frame.select("_pk", "_why") for frame in (flagged_kind, too_many, roles)]
+    reasons = pay.join(why[0].unionByName(why[1]).unionByName(why[2]), "_pk")
     support = reasons.select(*PERSON_GROUP, F.col("_why").alias("_ev"), F.col("pay_date").alias("_o"))
     return person_clues(
         reasons.select(*pay.columns),
@@ -434,9 +441,11 @@ def s06(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     same_as_row = F.coalesce(holder_key == normalize_name(F.col("name")), F.lit(False))
     same_as_registry = F.coalesce(holder_key == normalize_name(F.col("_reg_name")), F.lit(False))
     proxy = pay.where(holder_key.isNotNull() & ~same_as_row & ~same_as_registry)
-    proxy = proxy.withColumn(
-        "_household",
-        F.coalesce(F.col("_reg_hh"), F.col("household_no"), F.concat(F.lit("name:"), F.col("name"))),
+    proxy = reused(
+        proxy.withColumn(
+            "_household",
+            F.coalesce(F.col("_reg_hh"), F.col("household_no"), F.concat(F.lit("name:"), F.col("name"))),
+        )
     )
     group = ["account"]
     summary = (
@@ -489,7 +498,7 @@ def s07(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     cfg = config.section("S07")
     fixed: dict[str, float] = dict(cfg.get("caps") or {})
     per_member: dict[str, float] = dict(cfg.get("per_living_member") or {})
-    pay = payments(tables, sorted(set(fixed) | set(per_member)), as_of=as_of)
+    pay = reused(payments(tables, sorted(set(fixed) | set(per_member)), as_of=as_of))
     living = (
         household_members(pay, tables["person"], include_self=False)
         .groupBy("_pk")

@@ -50,3 +50,15 @@ class PeakRss:
         self._stop.set()
         self._thread.join()
         self.sample()
+
+
+def tree_cpu_seconds() -> float:
+    """User + system CPU seconds used so far by this process and its live children (the JVM)."""
+    total = 0.0
+    for proc in [psutil.Process(), *psutil.Process().children(recursive=True)]:
+        try:
+            times = proc.cpu_times()
+        except psutil.Error:
+            continue
+        total += times.user + times.system
+    return total

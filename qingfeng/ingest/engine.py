@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import shutil
+import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from qingfeng.concurrent import run_all
 from qingfeng.feeds.model import FeedSpec, FileSpec, load_feeds
 from qingfeng.ingest import raw
 from qingfeng.ingest.expectations import ExpectationFailed, SuiteError, build_docs, validate
@@ -61,17 +64,26 @@ def ingest_dir(
     try:
         by_feed = _recognise(settings, files, specs, report)
         total = sum(len(d) for d in by_feed.values())
-        done = 0
-        seen: set[tuple[str, str]] = set()
-        for deliveries in by_feed.values():
-            feed = deliveries[0].feed
+        done = [0]
+        counting = threading.Lock()
+        seen: set[tuple[str, str]] = set()  # (table, sha): tables belong to one feed, so no race
+
+        def ingest_feed(deliveries: list[_Delivery]) -> IngestReport:
+            feed, landed = deliveries[0].feed, IngestReport(input_dir=str(input_dir))
             for delivery in deliveries:
-                notify(done, total, f"framing {delivery.path.name} ({delivery.spec.table})")
+                notify(done[0], total, f"framing {delivery.path.name} ({delivery.spec.table})")
                 _frame(settings, delivery, work_dir, seen)
-                done += 1
-            notify(done, total, f"parsing and checking feed {feed.feed}")
-            _land_feed(settings, spark, feed, deliveries, report)
-            report.files += [d.result for d in deliveries]
+                with counting:
+                    done[0] += 1
+            notify(done[0], total, f"parsing and checking feed {feed.feed}")
+            _land_feed(settings, spark, feed, deliveries, landed)
+            landed.files += [d.result for d in deliveries]
+            return landed
+
+        # Feeds are independent: one feed's Python framing and GX overlap another's Spark parse.
+        tasks = [partial(ingest_feed, deliveries) for deliveries in by_feed.values()]
+        for landed in run_all(tasks, workers=settings.spark_concurrent_jobs):
+            report.files += landed.files
         if any(f.status == "ingested" for f in report.files):
             notify(total, total, "building Data Docs")
             build_docs(settings)

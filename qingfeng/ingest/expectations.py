@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -74,11 +75,35 @@ def context_for(settings: Settings) -> Any:
     return _context(str(root))
 
 
+# Feeds are ingested side by side, and GX is not thread-safe: its file-backed context, and even
+# its expectation registry, which fills lazily ("expect_… not found" when two threads race).
+_GX_LOCK = threading.Lock()
+
+
 def validate(settings: Settings, feed: str, spec: FileSpec, accepted: DataFrame) -> list[str]:
     """Run the table's suite once on ``accepted``; return warnings, raise on an error-level failure."""
+    with _GX_LOCK:
+        result = _run_suite(settings, spec, load_suite(settings, spec), accepted)
+    errors, warnings = [], []
+    for item in result.results:
+        if item.success:
+            continue
+        config = item.expectation_config
+        message = (
+            f"feed {feed}, table {spec.table}: expectation {_describe(config)} failed{_observed(item.result)}"
+        )
+        if (config.meta or {}).get("severity", "error") == "error":
+            errors.append(message)
+        else:
+            warnings.append(message)
+    if errors:
+        raise ExpectationFailed("; ".join(errors))
+    return warnings
+
+
+def _run_suite(settings: Settings, spec: FileSpec, suite: Any, accepted: DataFrame) -> Any:
     import great_expectations as gx
 
-    suite = load_suite(settings, spec)
     context = context_for(settings)
     source = context.data_sources.add_or_update_spark(name=DATASOURCE)
     asset = next((a for a in source.assets if a.name == spec.table), None) or source.add_dataframe_asset(
@@ -95,21 +120,7 @@ def validate(settings: Settings, feed: str, spec: FileSpec, accepted: DataFrame)
     result = definition.run(batch_parameters={"dataframe": accepted}, result_format="BOOLEAN_ONLY")
     if not result.success:
         result = definition.run(batch_parameters={"dataframe": accepted}, result_format="SUMMARY")
-    errors, warnings = [], []
-    for item in result.results:
-        if item.success:
-            continue
-        config = item.expectation_config
-        message = (
-            f"feed {feed}, table {spec.table}: expectation {_describe(config)} failed{_observed(item.result)}"
-        )
-        if (config.meta or {}).get("severity", "error") == "error":
-            errors.append(message)
-        else:
-            warnings.append(message)
-    if errors:
-        raise ExpectationFailed("; ".join(errors))
-    return warnings
+    return result
 
 
 def build_docs(settings: Settings) -> Path:

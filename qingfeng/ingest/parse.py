@@ -130,14 +130,14 @@ _ID_PARSERS = {
 }
 
 
-# Exports pad cells with full-width (U+3000) and no-break spaces too, which F.trim leaves alone.
-_EDGE_SPACE = "^[\\s\\u3000\\u00a0\\ufeff]+|[\\s\\u3000\\u00a0\\ufeff]+$"
+# Exports pad cells with full-width (U+3000) and no-break spaces too, which a plain trim leaves alone.
+_EDGE_SPACE = " \t\r\n\u000b\u000c\u3000\u00a0\ufeff"
 
 
 def _stripped(col: Column) -> Column:
     from pyspark.sql import functions as F
 
-    return F.regexp_replace(col, _EDGE_SPACE, "")
+    return F.trim(col, F.lit(_EDGE_SPACE))
 
 
 def parse_table(staged: DataFrame, spec: FileSpec) -> DataFrame:
