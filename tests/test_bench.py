@@ -30,6 +30,8 @@ def test_make_bench_at_scale_s(tmp_path: Path) -> None:
     result = json.loads((tmp_path / "bench" / "results" / "bench-h2000-s1.json").read_text(encoding="utf-8"))
     assert set(result["stages"]) == {"ingest", "resolve", "graph", "rules", "publish"}
     assert all(stage["seconds"] > 0 for stage in result["stages"].values())
+    assert all(stage["cpu_seconds"] > 0 for stage in result["stages"].values())
+    assert len(result["seconds_per_rule"]) == 24, result["seconds_per_rule"]
     assert result["source_rows"] > 5000
     assert result["peak_rss_gib"]["total"] > 0
     baseline = result["baseline"]

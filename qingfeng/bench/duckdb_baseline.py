@@ -85,9 +85,14 @@ def e01_sql(curated: Path, config: RulesConfig) -> str:
 QUERIES = {"S01": s01_sql, "S03": s03_sql, "E01": e01_sql}
 
 
+MEMORY_LIMIT = "6GB"
+
+
 def run_baseline(curated: Path, config: RulesConfig, *, threads: int | None = None) -> dict[str, Any]:
     """Run the three rules; return seconds per rule and in all, and the key sets found."""
     con = duckdb.connect()
+    # DuckDB takes 80% of RAM by default; at L that beside Spark's JVM got the bench OOM-killed.
+    con.execute(f"SET memory_limit = '{MEMORY_LIMIT}'")
     if threads:
         con.execute(f"SET threads = {int(threads)}")
     out: dict[str, Any] = {"seconds": {}, "keys": {}}

@@ -75,7 +75,7 @@ def run_bench(settings: Settings, households: int, seed: int, say=print) -> dict
     from qingfeng.bench.duckdb_baseline import run_baseline
     from qingfeng.jobs.rules.base import RulesConfig
     from qingfeng.pipeline.run import run_pipeline
-    from qingfeng.spark import get_spark
+    from qingfeng.spark import get_spark, stop_spark
 
     inputs, district = ensure_district(settings, households, seed, say)
     as_of = dt.date.fromisoformat(district["as_of"])
@@ -103,6 +103,7 @@ def run_bench(settings: Settings, households: int, seed: int, say=print) -> dict
         total = time.perf_counter() - started
         spark = get_spark(run_settings)
         spark_rules_s, spark_keys = _spark_baseline_rules(run_settings, spark, as_of)
+    stop_spark()  # frees the JVM's memory before DuckDB runs in this process
     graph_s = timings.get("graph", 0.0)
     duck = run_baseline(run_settings.zone("curated"), RulesConfig.load(settings.rules_config))
     ingest, rules = outcome.result("ingest"), outcome.result("rules")
