@@ -355,9 +355,11 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
             ).alias("_why"),
         )
     )
-    owned = linked.join(assets, "member_id").where(
-        (F.col("reg_date") <= F.col("pay_date"))
-        & (F.col("dereg_date").isNull() | (F.col("dereg_date") > F.col("pay_date")))
+    owned = reused(
+        linked.join(assets, "member_id").where(
+            (F.col("reg_date") <= F.col("pay_date"))
+            & (F.col("dereg_date").isNull() | (F.col("dereg_date") > F.col("pay_date")))
+        )
     )
     flagged_kind = owned.where(F.col("asset_type").isin(vehicles + business))
     dwell_group = ["_pk", "member_id"] if per_person else ["_pk"]
@@ -405,7 +407,7 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     )
 
     why = [frame.select("_pk", "_why") for frame in (flagged_kind, too_many, roles)]
-    reasons = pay.join(why[0].unionByName(why[1]).unionByName(why[2]), "_pk")
+    reasons = reused(pay.join(why[0].unionByName(why[1]).unionByName(why[2]), "_pk"))
     support = reasons.select(*PERSON_GROUP, F.col("_why").alias("_ev"), F.col("pay_date").alias("_o"))
     return person_clues(
         reasons.select(*pay.columns),

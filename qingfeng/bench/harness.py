@@ -131,6 +131,7 @@ def run_bench(settings: Settings, households: int, seed: int, say=print) -> dict
             "driver": round(peak.peak_driver / 2**30, 2),
             "jvm_and_children": round(peak.peak_children / 2**30, 2),
             "total": round(peak.peak_total / 2**30, 2),
+            "anonymous": round(peak.peak_anon / 2**30, 2),
         },
         "baseline": {
             "rules": list(BASELINE_RULES),
@@ -164,7 +165,8 @@ def markdown(result: dict[str, Any]) -> str:
     lines += [
         f"| **end to end** | **{result['end_to_end_seconds']:.1f}** | | |",
         "",
-        f"Peak RSS: {peak['total']} GiB (driver {peak['driver']}, JVM {peak['jvm_and_children']}). "
+        f"Peak RSS: {peak['total']} GiB (driver {peak['driver']}, JVM {peak['jvm_and_children']}; "
+        f"anonymous {peak.get('anonymous')}). "
         f"Rules S01+S03+E01: Spark {b['spark_seconds']}s (graph stage + rules), DuckDB {b['duckdb_seconds']}s, "
         f"ratio {b['ratio_spark_to_duckdb']}; same keys: {b['same_keys']}.",
     ]

@@ -8,6 +8,7 @@ XLSX: the named sheet, its header row found among the first rows. Every staged r
 
 from __future__ import annotations
 
+import _csv
 import codecs
 import csv
 import datetime as dt
@@ -190,6 +191,17 @@ class _StageWriter:
         if len(self.rows) >= BATCH_ROWS:
             self.flush()
 
+    def add_columns(self, columns: list[pa.Array], first_line: int) -> None:
+        """Add rows given as the file's columns (in file order), numbered from ``first_line``."""
+        n = len(columns[0]) if columns else 0
+        arrays = [
+            columns[self.positions[name]] if name in self.positions else pa.nulls(n, pa.string())
+            for name in self.names
+        ]
+        arrays.append(pa.array(range(first_line, first_line + n), pa.int64()))
+        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.count += n
+
     def flush(self) -> None:
         n = len(self.rows)
         if not n:
@@ -232,33 +244,12 @@ def _frame_csv(path: Path, spec: FileSpec, staged: Path, rejects: Path) -> Frame
         )
         out.warnings += header_warnings
         width = len(header)
-        writer = _StageWriter(staged, spec, positions)
-        add_row, add_line = writer.rows.append, writer.lines.append  # the hot loop avoids method calls
-        prev = reader.line_num
-        while True:
-            try:
-                row = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as exc:
-                bad.append((prev + 1, max(reader.line_num, prev + 1), "malformed_row", f"CSV error: {exc}"))
-                if reader.line_num <= prev:
-                    break
-                prev = reader.line_num
-                continue
-            line = prev + 1
-            prev = reader.line_num
-            if len(row) == width:
-                add_row(row)
-                add_line(line)
-                if len(writer.rows) >= BATCH_ROWS:
-                    writer.flush()
-                    add_row, add_line = writer.rows.append, writer.lines.append
-            elif not row:
-                blank_lines += 1
-            else:
-                bad.append((line, prev, "wrong_field_count", f"{len(row)} fields, the header has {width}"))
-        out.rows_staged = writer.close()
+        staged_rows = None
+        if reader.line_num == spec.header_row and width > 1:
+            staged_rows = _stage_with_arrow(path, encoding, spec, positions, width, staged)
+        if staged_rows is None:
+            staged_rows, bad, blank_lines = _stage_line_by_line(reader, spec, positions, width, staged)
+        out.rows_staged = staged_rows
     if blank_lines:
         out.warnings.append(f"{path.name}: {blank_lines} blank line(s) skipped")
     if bad:
@@ -269,6 +260,94 @@ def _frame_csv(path: Path, spec: FileSpec, staged: Path, rejects: Path) -> Frame
     if out.rows_read == 0:
         out.warnings.append(f"{path.name}: the file has a header but no data rows")
     return out
+
+
+def _stage_line_by_line(
+    reader: _csv.Reader, spec: FileSpec, positions: dict[str, int], width: int, staged: Path
+) -> tuple[int, list[tuple[int, int, str, str]], int]:
+    """Stage the rows after the header with Python's csv reader: (rows staged, rejects, blank lines)."""
+    bad: list[tuple[int, int, str, str]] = []
+    blank_lines = 0
+    writer = _StageWriter(staged, spec, positions)
+    add_row, add_line = writer.rows.append, writer.lines.append  # the hot loop avoids method calls
+    prev = reader.line_num
+    while True:
+        try:
+            row = next(reader)
+        except StopIteration:
+            break
+        except csv.Error as exc:
+            line_num = reader.line_num
+            bad.append((prev + 1, max(line_num, prev + 1), "malformed_row", f"CSV error: {exc}"))
+            if line_num <= prev:
+                break
+            prev = line_num
+            continue
+        line = prev + 1
+        prev = reader.line_num
+        if len(row) == width:
+            add_row(row)
+            add_line(line)
+            if len(writer.rows) >= BATCH_ROWS:
+                writer.flush()
+                add_row, add_line = writer.rows.append, writer.lines.append
+        elif not row:
+            blank_lines += 1
+        else:
+            bad.append((line, prev, "wrong_field_count", f"{len(row)} fields, the header has {width}"))
+    return writer.close(), bad, blank_lines
+
+
+def _stage_with_arrow(
+    path: Path, encoding: str, spec: FileSpec, positions: dict[str, int], width: int, staged: Path
+) -> int | None:
+    """Stage the rows with Arrow's CSV reader (C++, outside the GIL): the rows staged, or None
+    when the file needs the line-by-line reader.
+
+    Only a regular file qualifies: each row one physical line of ``width`` fields, no blank line.
+    Then a row's line number is its position after the header. Anything else (a blank line, a
+    row of another width, a quoted line break) leaves the line-by-line reader to report it.
+    """
+    import pyarrow.csv as pacsv
+
+    if encoding not in {"utf-8", "utf-8-sig"} | GB_FAMILY:  # newline bytes stand alone only in these
+        return None
+    names = [f"c{i}" for i in range(width)]
+    try:
+        reader = pacsv.open_csv(
+            path,
+            read_options=pacsv.ReadOptions(
+                skip_rows=spec.header_row, column_names=names, encoding=encoding, block_size=CHUNK * 16
+            ),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True),
+            convert_options=pacsv.ConvertOptions(
+                column_types=dict.fromkeys(names, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        writer = _StageWriter(staged, spec, positions)
+        try:
+            for batch in reader:
+                writer.add_columns(batch.columns, first_line=spec.header_row + 1 + writer.count)
+        finally:
+            rows = writer.close()
+    except pa.ArrowInvalid:  # a row of another width
+        staged.unlink(missing_ok=True)
+        return None
+    if spec.header_row + rows != _physical_lines(path):  # a blank line (skipped), a quoted line break
+        staged.unlink()
+        return None
+    return rows
+
+
+def _physical_lines(path: Path) -> int:
+    lines, last = 0, b"\n"
+    with path.open("rb") as fh:
+        while chunk := fh.read(CHUNK * 16):
+            lines += chunk.count(b"\n")
+            last = chunk[-1:]
+    return lines + (last != b"\n")
 
 
 def _write_rejects(path: Path, encoding: str, bad: list[tuple[int, int, str, str]], target: Path) -> None:

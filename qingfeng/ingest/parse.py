@@ -141,23 +141,23 @@ def _stripped(col: Column) -> Column:
 
 
 def parse_table(staged: DataFrame, spec: FileSpec) -> DataFrame:
-    """Typed columns + provenance + ``_raw`` (JSON of the cells) + ``_problems``.
+    """Typed columns + provenance + ``_problems`` + ``_raw`` (JSON of the cells, for a row with
+    problems only: accepted rows never need it, and it is the widest column).
 
     Three projections (clean, type, check) so that no large expression is repeated: Spark
     keeps non-trivial expressions that are used twice in their own projection.
     """
     from pyspark.sql import functions as F
 
+    carried = [*PROVENANCE, "file_id", *[f"__raw_{c.name}" for c in spec.columns.values()]]
     cleaned = staged.select(
         *PROVENANCE,
         "file_id",
-        F.to_json(F.struct(*[F.col(f"`{c.name}`").alias(h) for h, c in spec.columns.items()])).alias("_raw"),
+        *[F.col(f"`{c.name}`").alias(f"__raw_{c.name}") for c in spec.columns.values()],
         *[_stripped(F.col(f"`{c.name}`")).alias(f"__v_{c.name}") for c in spec.columns.values()],
     )
     cleaned = cleaned.select(
-        *PROVENANCE,
-        "file_id",
-        "_raw",
+        *carried,
         *[
             F.when(F.col(f"__v_{c.name}") != "", F.col(f"__v_{c.name}")).alias(f"__v_{c.name}")
             for c in spec.columns.values()
@@ -178,7 +178,15 @@ def parse_table(staged: DataFrame, spec: FileSpec) -> DataFrame:
         for check in spec.checks
     ]
     found = F.filter(_array(problems + checks), lambda p: p.isNotNull())
-    return typed.select(*PROVENANCE, "file_id", *spec.output_columns, "_raw", found.alias("_problems"))
+    checked = typed.select(*carried, *spec.output_columns, found.alias("_problems"))
+    cells = F.struct(*[F.col(f"__raw_{c.name}").alias(h) for h, c in spec.columns.items()])
+    return checked.select(
+        *PROVENANCE,
+        "file_id",
+        *spec.output_columns,
+        F.when(F.size("_problems") > 0, F.to_json(cells)).alias("_raw"),
+        "_problems",
+    )
 
 
 PROBLEM_TYPE = "array<struct<reason:string,column:string,detail:string>>"
