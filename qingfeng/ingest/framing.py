@@ -12,7 +12,7 @@ import _csv
 import codecs
 import csv
 import datetime as dt
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -191,31 +191,22 @@ class _StageWriter:
         if len(self.rows) >= BATCH_ROWS:
             self.flush()
 
-    def add_columns(self, columns: list[pa.Array], first_line: int) -> None:
-        """Add rows given as the file's columns (in file order), numbered from ``first_line``."""
-        n = len(columns[0]) if columns else 0
+    def add_columns(self, columns: Sequence[pa.Array] | Mapping[int, pa.Array], lines: pa.Array) -> None:
+        """Write rows given as columns by their position in the file, with their line numbers."""
+        n = len(lines)
         arrays = [
             columns[self.positions[name]] if name in self.positions else pa.nulls(n, pa.string())
             for name in self.names
         ]
-        arrays.append(pa.array(range(first_line, first_line + n), pa.int64()))
-        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
+        self.writer.write_table(pa.Table.from_arrays([*arrays, lines], schema=self.schema))
         self.count += n
 
     def flush(self) -> None:
-        n = len(self.rows)
-        if not n:
+        if not self.rows:
             return
         transposed = list(zip(*self.rows, strict=True))
-        arrays = [
-            pa.array(transposed[self.positions[name]], pa.string())
-            if name in self.positions
-            else pa.nulls(n, pa.string())
-            for name in self.names
-        ]
-        arrays.append(pa.array(self.lines, pa.int64()))
-        self.writer.write_table(pa.Table.from_arrays(arrays, schema=self.schema))
-        self.count += n
+        columns = {i: pa.array(transposed[i], pa.string()) for i in set(self.positions.values())}
+        self.add_columns(columns, pa.array(self.lines, pa.int64()))
         self.rows, self.lines = [], []
 
     def close(self) -> int:
@@ -329,7 +320,8 @@ def _stage_with_arrow(
         writer = _StageWriter(staged, spec, positions)
         try:
             for batch in reader:
-                writer.add_columns(batch.columns, first_line=spec.header_row + 1 + writer.count)
+                first = spec.header_row + 1 + writer.count
+                writer.add_columns(batch.columns, pa.array(range(first, first + batch.num_rows), pa.int64()))
         finally:
             rows = writer.close()
     except pa.ArrowInvalid:  # a row of another width
