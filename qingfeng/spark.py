@@ -42,6 +42,8 @@ def get_spark(settings: Settings) -> SparkSession:
         .config("spark.driver.extraJavaOptions", quiet_logs)
         .config("spark.sql.sources.partitionOverwriteMode", "dynamic")
         .config("spark.sql.parquet.compression.codec", "zstd")
+        # a pipeline generates ~2,000 classes; at the default 100 entries the same code was compiled again
+        .config("spark.sql.codegen.cache.maxEntries", "4000")
     )
     _session = builder.getOrCreate()
     _session.sparkContext.setLogLevel("ERROR")

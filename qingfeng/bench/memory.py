@@ -11,6 +11,11 @@ import psutil
 class PeakRss:
     """Samples RSS of the process tree in a background thread; use as a context manager.
 
+    A child that has not exec'd yet is skipped. The JVM starts a helper for every file it writes
+    (Hadoop runs ``chmod`` when it has no native library) with ``posix_spawn``, whose child
+    shares the JVM's memory until it execs, and ``/proc`` reports the JVM's whole RSS for it: a
+    sample that caught one counted the JVM twice (18 GiB "peaks" at L that the JVM never had).
+
     RSS also counts pages of files the JVM maps (Spark memory-maps shuffle and spilled cache
     blocks over 2 MiB), which the kernel can drop at any time. ``peak_anon`` is the peak of the
     anonymous part alone (``RssAnon``): the memory the run really holds.
@@ -33,6 +38,8 @@ class PeakRss:
             children = 0
             for child in me.children(recursive=True):
                 try:
+                    if _not_yet_execed(child):
+                        continue
                     children += child.memory_info().rss
                     anon += _anonymous_rss(child.pid)
                 except psutil.Error:
@@ -59,6 +66,17 @@ class PeakRss:
         self._stop.set()
         self._thread.join()
         self.sample()
+
+
+def _not_yet_execed(child: psutil.Process) -> bool:
+    """True while ``child`` still runs its parent's program (a fork or vfork before its exec).
+
+    Checked before its memory is read: exec is one-way, so a child seen exec'd is measured as itself.
+    """
+    parent = child.parent()
+    if parent is None:
+        return False
+    return child.exe() == parent.exe() and child.cmdline() == parent.cmdline()
 
 
 def _anonymous_rss(pid: int) -> int:
