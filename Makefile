@@ -1,5 +1,5 @@
 # Common targets. `make demo` and `make test` are the README's two commands.
-.PHONY: setup demo test test-fast lint typecheck bench serve clean
+.PHONY: setup demo test test-fast lint typecheck bench spark-server serve clean
 
 setup:
 	bash scripts/bootstrap.sh
@@ -21,7 +21,10 @@ typecheck: setup
 	.venv/bin/mypy qingfeng jobs graphs
 
 bench: setup
-	.venv/bin/qingfeng bench --households $${HOUSEHOLDS:-2000}
+	.venv/bin/qingfeng bench --households $${HOUSEHOLDS:-2000} $${SPARK_SERVER:+--spark-server}
+
+spark-server: setup
+	.venv/bin/qingfeng spark-server
 
 serve: setup
 	.venv/bin/qingfeng serve

@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "qingfeng.rulesdoc",  # rules-doc
     "qingfeng.web.cli",  # serve
     "qingfeng.bench.cli",  # bench
+    "qingfeng.spark_server",  # spark-server
     "qingfeng.demo",  # demo
 )
 

@@ -22,6 +22,9 @@ class Settings(BaseSettings):
     spark_master: str = Field(default="local[*]", description="local[*], or spark://host:7077 for a cluster.")
     spark_shuffle_partitions: int = Field(default=8, ge=1)
     spark_driver_memory: str = "4g"
+    spark_remote: str | None = Field(
+        default=None, description="sc://host:port of a resident Spark Connect server (qingfeng spark-server)."
+    )
     spark_concurrent_jobs: int = Field(
         default=4, ge=1, description="independent Spark actions (tables, rules) run side by side"
     )

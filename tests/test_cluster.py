@@ -11,39 +11,20 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from sparkrun import clue_rows, run_stages
+
+from qingfeng.spark_server import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 HOUSEHOLDS, SEED = 80, 11
 CROSS_MATCH = ("resolve", "graph", "rules")
-
-RUN = r"""
-import datetime as dt, json, sys
-from pathlib import Path
-from qingfeng.pipeline.run import run_pipeline
-from qingfeng.settings import get_settings
-from qingfeng.spark import get_spark, stop_spark
-
-settings = get_settings()
-outcome = run_pipeline(settings, Path(sys.argv[1]), dt.date.fromisoformat(sys.argv[2]), only=sys.argv[3].split(","))
-print("MASTER", get_spark(settings).sparkContext.master)
-print("RESULT", json.dumps([r.as_dict() for r in outcome.results], default=str))
-stop_spark()
-"""
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def _spark_home() -> Path:
@@ -77,7 +58,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         SPARK_MASTER_OPTS="-Dspark.master.rest.enabled=false",
     )
     spark_class = str(_spark_home() / "bin" / "spark-class")
-    port = _free_port()
+    port = free_port()
     master_url = f"spark://127.0.0.1:{port}"
     procs: list[subprocess.Popen[bytes]] = []
     logs: list[Path] = []
@@ -114,13 +95,13 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         start(
             "master",
             ["org.apache.spark.deploy.master.Master", "--host", "127.0.0.1", "--port", str(port),
-             "--webui-port", str(_free_port())],
+             "--webui-port", str(free_port())],
         )  # fmt: skip
         for i in (1, 2):
             start(
                 f"worker{i}",
                 ["org.apache.spark.deploy.worker.Worker", master_url, "--host", "127.0.0.1", "--cores", "1",
-                 "--memory", "1g", "--webui-port", str(_free_port()), "--work-dir", str(root / f"work{i}")],
+                 "--memory", "1g", "--webui-port", str(free_port()), "--work-dir", str(root / f"work{i}")],
             )  # fmt: skip
         deadline = time.monotonic() + 300
         while time.monotonic() < deadline:
@@ -160,59 +141,17 @@ def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
     return out, summary["as_of"]
 
 
-def _run(home: Path, input_dir: Path, as_of: str, stages: tuple[str, ...], **env_extra: str) -> str:
-    env = dict(
-        os.environ,
-        QINGFENG_HOME=str(home),
-        QINGFENG_SPARK_DRIVER_MEMORY="1g",
-        QINGFENG_SPARK_SHUFFLE_PARTITIONS="4",
-        PYSPARK_PYTHON=sys.executable,
-        **env_extra,
-    )
-    env.setdefault("QINGFENG_SPARK_MASTER", "local[2]")
-    # A script file, not ``python -c``: pyspark.sql.connect exits a ``-c`` process silently ("doctests").
-    script = home.parent / "run_stages.py"
-    script.write_text(RUN, encoding="utf-8")
-    proc = subprocess.run(
-        [sys.executable, str(script), str(input_dir), as_of, ",".join(stages)],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1800,
-    )
-    assert proc.returncode == 0 and "RESULT" in proc.stdout, (proc.stdout + proc.stderr)[-4000:]
-    return proc.stdout
-
-
-def _clues(home: Path) -> list[str]:
-    """Every clue row as canonical JSON, sorted: identical lists mean identical clues."""
-    import pyarrow.dataset as ds
-
-    rows = (
-        ds.dataset(str(home / "lake" / "clues"), format="parquet", partitioning="hive").to_table().to_pylist()
-    )
-    canon = []
-    for row in rows:
-        if isinstance(row.get("keys"), list):
-            row["keys"] = dict(row["keys"])
-        for key in ("subjects", "evidence"):
-            if isinstance(row.get(key), list):
-                row[key] = sorted(row[key], key=lambda x: json.dumps(x, sort_keys=True, default=str))
-        canon.append(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False))
-    return sorted(canon)
-
-
 def test_cross_match_on_standalone_cluster_equals_local(
     cluster: dict[str, str], district: tuple[Path, str], tmp_path: Path
 ) -> None:
     input_dir, as_of = district
     local, remote = tmp_path / "local", tmp_path / "cluster"
 
-    _run(local, input_dir, as_of, ("ingest",))
+    run_stages(local, input_dir, as_of, ("ingest",))
     shutil.copytree(local / "lake" / "standardized", remote / "lake" / "standardized")
 
-    _run(local, input_dir, as_of, CROSS_MATCH)
-    out = _run(
+    run_stages(local, input_dir, as_of, CROSS_MATCH)
+    out = run_stages(
         remote,
         input_dir,
         as_of,
@@ -222,7 +161,7 @@ def test_cross_match_on_standalone_cluster_equals_local(
     )
     assert f"MASTER {cluster['master']}" in out
 
-    local_clues, remote_clues = _clues(local), _clues(remote)
+    local_clues, remote_clues = clue_rows(local), clue_rows(remote)
     assert local_clues, "the local cross-match found no clue at all: nothing to compare"
     assert remote_clues == local_clues
     fingerprints = {json.loads(c)["fingerprint"] for c in local_clues}

@@ -118,6 +118,17 @@ def test_landed_counts_match_the_reconciliation(spark, sample) -> None:
     assert (settings.home / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html").exists()
 
 
+def test_ingest_leaves_nothing_cached(spark, tmp_path) -> None:
+    """GX persists every batch it validates; ingest releases them (a resident server would keep them)."""
+    folder = tmp_path / "in"
+    folder.mkdir()
+    shutil.copy(SAMPLE / "死亡火化信息_2023.csv", folder)
+    spark.catalog.clearCache()
+    report = _ingest(_settings(tmp_path / "home"), folder, spark)
+    assert [f.status for f in report.files] == ["ingested"]
+    assert spark._jsparkSession.sharedState().cacheManager().isEmpty()
+
+
 def test_sample_quirks_are_parsed(spark, sample) -> None:
     settings, _ = sample
     by_line = {

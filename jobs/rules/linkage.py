@@ -22,10 +22,10 @@ def with_provenance(df: DataFrame, prefix: str) -> DataFrame:
     """Copy ``_feed``/``_file``/``_line`` to ``<prefix>_feed`` …; NULLs when the table has none."""
     from pyspark.sql import functions as F
 
-    for col in PROVENANCE:
-        value = F.col(col) if col in df.columns else F.lit(None)
-        df = df.withColumn(f"{prefix}{col}", value)
-    return df
+    present = set(df.columns)  # read once: on Spark Connect every read of the schema is a round trip
+    return df.withColumns(
+        {f"{prefix}{col}": F.col(col) if col in present else F.lit(None) for col in PROVENANCE}
+    )
 
 
 def latest_rows(df: DataFrame, keys: list[str]) -> DataFrame:

@@ -83,7 +83,12 @@ _GX_LOCK = threading.Lock()
 def validate(settings: Settings, feed: str, spec: FileSpec, accepted: DataFrame) -> list[str]:
     """Run the table's suite once on ``accepted``; return warnings, raise on an error-level failure."""
     with _GX_LOCK:
-        result = _run_suite(settings, spec, load_suite(settings, spec), accepted)
+        try:
+            result = _run_suite(settings, spec, load_suite(settings, spec), accepted)
+        finally:
+            # GX's Spark datasource persists every batch and never releases it: without this, each
+            # table stays cached for the life of the JVM (of a resident Connect server: across runs)
+            accepted.unpersist()
     errors, warnings = [], []
     for item in result.results:
         if item.success:
