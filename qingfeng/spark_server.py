@@ -7,8 +7,10 @@ Janino; see the README's bench section). A server started once pays it once: poi
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
+import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -45,9 +47,6 @@ def server_command(settings: Settings, port: int, host: str = "127.0.0.1") -> li
 
 
 def server_env(settings: Settings) -> dict[str, str]:
-    import os
-    import sys
-
     env = {**os.environ, "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)}
     if settings.spark_master.startswith("local"):
         env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
@@ -101,8 +100,9 @@ def running_server(settings: Settings, log: Path, port: int | None = None) -> It
 def spark_server(port: int, host: str, settings: Settings) -> None:
     """Run a Spark Connect server in the foreground, for QINGFENG_SPARK_REMOTE=sc://HOST:PORT."""
     click.echo(f"Spark Connect server on sc://{host}:{port} (master {settings.spark_master})", err=True)
-    completed = subprocess.run(server_command(settings, port, host), env=server_env(settings), check=False)
-    raise SystemExit(completed.returncode)
+    command = server_command(settings, port, host)
+    # exec, not a child: Ctrl-C and a service manager's signals then reach the server itself
+    os.execve(command[0], command, server_env(settings))
 
 
 commands = [spark_server]

@@ -143,6 +143,7 @@ def run_bench(
         "source_rows": rows_read,
         "spark_master": settings.spark_master,
         "spark_server": spark_server,
+        "spark_remote": None if spark_server else settings.spark_remote,
         "first_run_seconds": first_run,
         "shuffle_partitions": settings.spark_shuffle_partitions,
         "stages": {
@@ -204,6 +205,11 @@ def markdown(result: dict[str, Any]) -> str:
 
 
 def _mode(result: dict[str, Any]) -> str:
+    if result.get("spark_remote"):
+        return (
+            f"Spark: the running Spark Connect server at {result['spark_remote']} (QINGFENG_SPARK_REMOTE); "
+            "whether it was warm is not known."
+        )
     if not result.get("spark_server"):
         return "Spark: a new JVM in this process (a cold start, as `qingfeng run` does)."
     return (
