@@ -72,6 +72,13 @@ def _spark_baseline_rules(settings: Settings, spark: Any, as_of: dt.date) -> tup
     return seconds, keys
 
 
+def _rehomed(settings: Settings, home: Path, **update: Any) -> Settings:
+    """The settings with another home (the cached ``lake`` path is dropped with the old one)."""
+    moved = settings.model_copy(update={"home": home, **update})
+    moved.__dict__.pop("lake", None)
+    return moved
+
+
 def _timed_pipeline(
     settings: Settings, inputs: Path, as_of: dt.date, say
 ) -> tuple[dict[str, float], dict[str, float], float, Any]:
@@ -111,17 +118,15 @@ def run_bench(
     as_of = dt.date.fromisoformat(district["as_of"])
     run_home = settings.home.resolve() / "bench" / "runs" / f"h{households}-s{seed}"
     shutil.rmtree(run_home, ignore_errors=True)
-    run_settings = settings.model_copy(update={"home": run_home, "register_url": None})
-    run_settings.__dict__.pop("lake", None)
+    run_settings = _rehomed(settings, run_home, register_url=None)
 
     with ExitStack() as stack:
         first_run: float | None = None
         if spark_server:
             url = stack.enter_context(running_server(settings, run_home / "spark-server.log"))
             say(f"Spark Connect server at {url}; first run (warm-up):")
-            warm_up = settings.model_copy(update={"home": run_home / "first", "spark_remote": url})
-            warm_up.__dict__.pop("lake", None)
-            first_run = _timed_pipeline(warm_up, inputs, as_of, say)[2]
+            warm_up = _rehomed(run_settings, run_home / "first", spark_remote=url)
+            _, _, first_run, _ = _timed_pipeline(warm_up, inputs, as_of, say)
             stop_spark()
             run_settings = run_settings.model_copy(update={"spark_remote": url})
             say("second run (measured):")
