@@ -57,9 +57,8 @@ def get_spark(settings: Settings) -> SparkSession:
         builder = SparkSession.builder.remote(settings.spark_remote)
         confs = sql_confs(settings)
     else:
-        os.environ.setdefault("PYSPARK_PYTHON", _python())
-        if settings.spark_master.startswith("local"):
-            os.environ.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
+        for key, value in env_defaults(settings).items():
+            os.environ.setdefault(key, value)
         builder = SparkSession.builder
         confs = {**jvm_confs(settings), **sql_confs(settings)}
     for key, value in confs.items():
@@ -85,7 +84,11 @@ def _is_stopped(session: SparkSession) -> bool:
     return session._jsc is None
 
 
-def _python() -> str:
+def env_defaults(settings: Settings) -> dict[str, str]:
+    """Environment a Spark JVM of ours needs unless the operator set it: this Python, and loopback in local mode."""
     import sys
 
-    return sys.executable
+    env = {"PYSPARK_PYTHON": sys.executable}
+    if settings.spark_master.startswith("local"):
+        env["SPARK_LOCAL_IP"] = "127.0.0.1"
+    return env

@@ -10,7 +10,6 @@ from __future__ import annotations
 import os
 import socket
 import subprocess
-import sys
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -19,7 +18,7 @@ from typing import TYPE_CHECKING
 import click
 
 from qingfeng.clikit import with_settings
-from qingfeng.spark import jvm_confs, sql_confs
+from qingfeng.spark import env_defaults, jvm_confs, sql_confs
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -47,10 +46,7 @@ def server_command(settings: Settings, port: int, host: str = "127.0.0.1") -> li
 
 
 def server_env(settings: Settings) -> dict[str, str]:
-    env = {**os.environ, "PYSPARK_PYTHON": os.environ.get("PYSPARK_PYTHON", sys.executable)}
-    if settings.spark_master.startswith("local"):
-        env.setdefault("SPARK_LOCAL_IP", "127.0.0.1")
-    return env
+    return {**env_defaults(settings), **os.environ}
 
 
 def wait_for_port(host: str, port: int, process: subprocess.Popen, timeout: float = 180) -> None:
