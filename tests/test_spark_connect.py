@@ -41,8 +41,9 @@ def test_pipeline_through_spark_connect_equals_local(server: str, tmp_path: Path
     assert "SESSION pyspark.sql.connect.session" in remote_out
     assert "SESSION pyspark.sql.session" in local_out
     # the same rows accepted and quarantined, file by file (GX validated Connect DataFrames too)
-    assert _landed(remote_out) == _landed(local_out)
-    assert sum(accepted for _status, _read, accepted, _quarantined in _landed(remote_out).values()) > 0
+    landed = _landed(remote_out)
+    assert landed == _landed(local_out)
+    assert sum(accepted for _status, _read, accepted, _quarantined in landed.values()) > 0
 
     local_clues, remote_clues = clue_rows(local), clue_rows(remote)
     assert local_clues, "the local run found no clue at all: nothing to compare"
