@@ -5,17 +5,18 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.slow, pytest.mark.spark]
-
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
+@pytest.mark.spark
 @pytest.mark.parametrize("server", [False, True], ids=["new-jvm", "spark-server"])
 def test_make_bench_at_scale_s(tmp_path: Path, server: bool) -> None:
     env = {
@@ -51,3 +52,21 @@ def test_make_bench_at_scale_s(tmp_path: Path, server: bool) -> None:
     assert all(n > 0 for n in baseline["clues"].values()), baseline["clues"]
     assert (tmp_path / "bench" / "results" / f"{stem}.md").read_text(encoding="utf-8").startswith("### 2,000")
     assert "| **end to end** |" in done.stdout
+
+
+def test_readme_reports_m_and_l_measured() -> None:
+    """The benchmark issue's acceptance: the README's results table has M and L measured, each with
+    its end-to-end time, every stage's time and the peak memory."""
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    rows = {}
+    for line in readme.split("## Benchmarks", 1)[1].splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 11 and cells[0] in {"S", "M", "L"}:
+            rows[cells[0]] = cells
+    assert set(rows) == {"S", "M", "L"}, rows
+    assert rows["M"][1] == "100,000" and rows["L"][1] == "1,000,000"
+    for scale in ("M", "L"):
+        end_to_end, *stages, peak, _ratio = rows[scale][3:]
+        assert re.match(r"\d+ s\b", end_to_end), rows[scale]
+        assert all(re.fullmatch(r"[\d.]+ s", s) for s in stages), rows[scale]
+        assert re.fullmatch(r"[\d.]+ GiB", peak), rows[scale]
