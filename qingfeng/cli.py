@@ -13,7 +13,8 @@ COMMAND_MODULES = (
     "qingfeng.ingest.cli",  # ingest, quality
     "qingfeng.synth.cli",  # synth
     "qingfeng.resolve_cli",  # resolve, graph, resolution-quality
-    "qingfeng.register.cli",  # db, clues, users, report
+    "qingfeng.register.cli",  # db, clues, report
+    "qingfeng.register.accounts_cli",  # users, units, audit
     "qingfeng.pipeline.cli",  # run
     "qingfeng.evaluate",  # evaluate
     "qingfeng.rulesdoc",  # rules-doc

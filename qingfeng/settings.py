@@ -37,6 +37,11 @@ class Settings(BaseSettings):
     escalation_warn_days: int = Field(
         default=3, ge=0, description="a dispatch due within this many days is yellow"
     )
+    audit_retention_days: int = Field(
+        default=183,
+        ge=183,
+        description="audit records are kept at least this long (网络安全法 第二十一条: six months)",
+    )
     feeds_dir: Path = PROJECT_ROOT / "feeds"
     expectations_dir: Path = PROJECT_ROOT / "expectations"
     rules_config: Path = PROJECT_ROOT / "config" / "rules.yml"

@@ -27,6 +27,19 @@ ARGS = [
     "--no-first-run",
 ]
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+# Chromium logs every Content-Security-Policy violation to the console; the listener also reports the
+# ones it might log before a page's console is watched
+CSP_WATCH = (
+    "document.addEventListener('securitypolicyviolation', (e) => "
+    "console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));"
+)
+CSP_SEEN: list[str] = []
+
+
+def _csp_message(text: str) -> bool:
+    return any(
+        marker in text for marker in ("Content Security Policy", "Content-Security-Policy", "CSP violation")
+    )
 
 
 def _free_port() -> int:
@@ -73,6 +86,10 @@ def browser():
 
 def sign_in(browser, base: str, username: str):
     context = browser.new_context(locale="zh-CN", viewport={"width": 1400, "height": 1000})
+    context.add_init_script(CSP_WATCH)
+    context.on(
+        "console", lambda message: CSP_SEEN.append(message.text) if _csp_message(message.text) else None
+    )
     page = context.new_page()
     page.on("dialog", lambda dialog: dialog.accept())
     page.goto(f"{base}/login")
@@ -91,6 +108,7 @@ def shot(page, name: str) -> None:
 
 def test_clue_from_review_to_closing_across_roles(server, browser):
     masked = KIN_RECIPIENT[:6] + "********" + KIN_RECIPIENT[-4:]
+    CSP_SEEN.clear()
 
     # 1. The analyst filters, opens the S03 clue, sees the kinship SVG, comments and dispatches.
     ctx, page = sign_in(browser, server, "analyst1")
@@ -138,6 +156,8 @@ def test_clue_from_review_to_closing_across_roles(server, browser):
     assert KIN_RECIPIENT not in content and KIN_CADRE not in content and masked in content
     page.fill("#form-rectify textarea[name=measures]", "停发低保待遇,责令退回违规资金,对村书记诫勉谈话。")
     page.fill("#form-rectify input[name=recovered_amount]", "7560")
+    count_width = page.eval_on_selector("#form-rectify input[name=sanction_count]", "e => e.offsetWidth")
+    assert 0 < count_width < 100  # the narrow count fields: a class in style.css, no style= attribute
     page.fill("#form-rectify input[name=sanction_count]", "1")
     page.fill("#form-rectify input[name=sanction_text]", "党内警告")
     page.click("#form-rectify button")
@@ -160,6 +180,9 @@ def test_clue_from_review_to_closing_across_roles(server, browser):
     page.goto(f"{server}/reports/monthly")
     assert "7,560.00" in page.inner_text("#by-rule")
     assert page.locator("svg.chart").count() >= 3
+    page.evaluate("window.print = () => { window.printed = true; }")  # the print button: app.js, no onclick
+    page.click("button[data-print]")
+    assert page.evaluate("window.printed === true")
     shot(page, "5-monthly-report")
     ctx.close()
 
@@ -179,4 +202,26 @@ def test_clue_from_review_to_closing_across_roles(server, browser):
     shot(page, "6-auditor-log")
     page.goto(f"{server}/clues")
     assert "无权" in page.content()
+    ctx.close()
+
+    # 5. Under the Content-Security-Policy (no inline script, style or handler) nothing was blocked.
+    assert CSP_SEEN == [], CSP_SEEN
+
+
+def test_logout_ends_the_session_and_the_old_cookie_is_refused(server, browser):
+    """A cookie copied before logout opens nothing after it (the session ends in the register)."""
+    ctx, page = sign_in(browser, server, "analyst1")
+    page.goto(f"{server}/clues")
+    assert page.locator("#queue").is_visible()
+    saved = ctx.cookies()
+    page.click("button:has-text('退出登录')")
+    page.wait_for_load_state("networkidle")
+    assert "/login" in page.url
+    replay = browser.new_context(locale="zh-CN")
+    replay.add_cookies(saved)
+    stolen = replay.new_page()
+    stolen.goto(f"{server}/clues/1")
+    assert "/login" in stolen.url and stolen.locator("input[name=password]").is_visible()
+    shot(stolen, "old-cookie-refused")
+    replay.close()
     ctx.close()

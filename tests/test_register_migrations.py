@@ -11,7 +11,7 @@ from test_register_support import *  # noqa: F403
 from qingfeng.register.db import current_revision, make_engine, upgrade
 from qingfeng.register.models import Base
 
-HEAD = "0002"
+HEAD = "0003"
 TABLES = {
     "clue",
     "clue_subject",
@@ -24,6 +24,8 @@ TABLES = {
     "access_log",
     "pipeline_run",
     "subject_risk",
+    "web_session",
+    "audit_chain",
     "alembic_version",
 }
 
@@ -112,3 +114,91 @@ def test_sqlite_engine_uses_wal_and_waits_for_locks(tmp_path) -> None:
     with memory.connect() as conn:  # nothing to share in memory: no WAL there
         assert conn.execute(text("PRAGMA journal_mode")).scalar() == "memory"
     memory.dispose()
+
+
+def test_a_register_of_the_previous_schema_upgrades_without_losing_anything(empty_register_url: str) -> None:
+    """A 0002 register with users, clues, comments, rectifications and audit rows, written with the SQL of
+    that schema (money as NUMERIC), upgrades to head: every row and amount is kept, the old audit rows
+    are chained, old user names are normalised and money round-trips exactly afterwards."""
+    import datetime as dt
+    from decimal import Decimal
+
+    from sqlalchemy import select, text
+
+    from qingfeng.register import audit_chain
+    from qingfeng.register.db import session_factory
+    from qingfeng.register.models import AccessLog, Clue, Event, Rectification, User
+
+    upgrade(empty_register_url, "0002")
+    eng = make_engine(empty_register_url)
+    now = dt.datetime(2026, 11, 30, 8, 0, 0, 123456)
+    try:
+        with eng.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO app_user (id, username, display_name, password_hash, role, active, created_at)"
+                    " VALUES (1, 'ＡｎａＬｙｓｔ１', '钱分析', 'argon2-hash', 'analyst', :t, :now)"
+                ),
+                {"t": True, "now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO clue (id, rule, keys, fingerprint, subjects, amount, severity, evidence, first_seen,"
+                    " last_seen, as_of, status, detection_state, updated_at, version) VALUES (1, 'S01', '{}', 'fp1',"
+                    " '[]', 123456.78, 'high', '[]', :d, :d, :d, '发现', 'active', :now, 1)"
+                ),
+                {"d": dt.date(2026, 10, 31), "now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO event (clue_id, kind, actor, text, at) VALUES (1, 'comment', 'analyst1', '旧批注', :now)"
+                ),
+                {"now": now},
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO rectification (clue_id, measures, recovered_amount, sanction_count,"
+                    " org_handling_count, recorded_by, recorded_at) VALUES (1, '退回资金', 21600.05, 1, 0, 'analyst1', :now)"
+                ),
+                {"now": now},
+            )
+            for i in range(3):
+                conn.execute(
+                    text(
+                        "INSERT INTO access_log (username, action, target, at) VALUES ('analyst1', 'view', :t, :now)"
+                    ),
+                    {"t": f"clue:{i}", "now": now + dt.timedelta(seconds=i)},
+                )
+        upgrade(empty_register_url)
+        assert current_revision(eng) == HEAD
+        with session_factory(eng)() as session:
+            clue = session.get(Clue, 1)
+            assert clue is not None and clue.amount == Decimal("123456.78")
+            assert [e.text for e in session.scalars(select(Event))] == ["旧批注"]
+            assert session.scalar(select(Rectification.recovered_amount)) == Decimal("21600.05")
+            user = session.scalar(select(User))
+            assert user is not None and user.username == "analyst1"
+            assert user.must_change_password  # set before the policy: changed at the next sign-in
+            assert session.scalar(select(func_count(AccessLog))) == 3
+            verdict = audit_chain.verify(session)
+            assert verdict.ok and verdict.checked == 3
+            clue.amount = Decimal("9999999999999999.99")  # the largest Numeric(18, 2), exactly
+            session.commit()
+            session.expire_all()
+            assert session.get(Clue, 1).amount == Decimal("9999999999999999.99")
+            total = session.scalar(select(func_sum(Clue.amount)))
+            assert Decimal(total) == Decimal("9999999999999999.99")
+    finally:
+        eng.dispose()
+
+
+def func_count(column):
+    from sqlalchemy import func
+
+    return func.count(column.id)
+
+
+def func_sum(column):
+    from sqlalchemy import func
+
+    return func.sum(column)

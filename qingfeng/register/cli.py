@@ -1,4 +1,4 @@
-"""Commands: ``qingfeng db``, ``qingfeng clues``, ``qingfeng users``, ``qingfeng report``.
+"""Commands: ``qingfeng db``, ``qingfeng clues``, ``qingfeng report`` (users, units, audit: ``accounts_cli``).
 
 Imports of SQLAlchemy and the register happen inside the commands to keep ``qingfeng --help`` fast.
 """
@@ -19,21 +19,21 @@ import click
 from qingfeng.clikit import Settings, fail, with_settings
 
 
-def _operator() -> str:
+def operator_name() -> str:
     try:
         return f"cli:{getpass.getuser()}"
     except Exception:  # no login name in some containers
         return "cli:unknown"
 
 
-def _console() -> Any:
+def console() -> Any:
     from rich.console import Console
 
     return Console(width=None if sys.stdout.isatty() else 200)  # files and pipes get whole numbers
 
 
 @contextmanager
-def _session(settings: Settings) -> Iterator[Any]:
+def register_session(settings: Settings) -> Iterator[Any]:
     from sqlalchemy import inspect
 
     from qingfeng.register.db import make_engine, session_factory
@@ -49,7 +49,7 @@ def _session(settings: Settings) -> Iterator[Any]:
 
 
 @contextmanager
-def _domain_errors() -> Iterator[None]:
+def domain_errors() -> Iterator[None]:
     from qingfeng.register.errors import RegisterError
 
     try:
@@ -98,11 +98,11 @@ def clues_export(fmt: str, out: Path | None, settings: Settings) -> None:
 
     if out is None and fmt == "xlsx":
         fail("xlsx 导出需要 --out 文件")
-    with _session(settings) as session, _domain_errors():
+    with register_session(settings) as session, domain_errors():
         if out is None:
-            export_clues(session, _operator(), fmt, sys.stdout.buffer)
+            export_clues(session, operator_name(), fmt, sys.stdout.buffer)
         else:
-            n = export_to_file(session, _operator(), fmt, out)
+            n = export_to_file(session, operator_name(), fmt, out)
             click.echo(f"{n} clue(s) written to {out}", err=True)
 
 
@@ -125,7 +125,7 @@ def clues_list(
     from qingfeng.register.queries import ClueFilter, filtered_ids, rows_for_ids, sort_order
     from qingfeng.register.service import describe
 
-    with _session(settings) as session, _domain_errors():
+    with register_session(settings) as session, domain_errors():
         today = dt.date.today()
         stmt = filtered_ids(ClueFilter(rule=rule, status=status, town=town), today)
         ids = list(session.scalars(stmt.order_by(*sort_order(sort)).limit(limit)))
@@ -148,51 +148,7 @@ def clues_list(
                 d["last_seen"],
                 colour or "",
             )
-        _console().print(table)
-
-
-@click.group()
-def users() -> None:
-    """Users of the register and the web UI."""
-
-
-@users.command("add")
-@click.argument("username")
-@click.option(
-    "--role", required=True, type=click.Choice(["admin", "supervisor", "analyst", "liaison", "auditor"])
-)
-@click.option("--unit", default=None, help="The unit (派驻机构) of a liaison.")
-@click.option("--display-name", default=None)
-@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (first line).")
-@with_settings
-def users_add(
-    username: str,
-    role: str,
-    unit: str | None,
-    display_name: str | None,
-    password_stdin: bool,
-    settings: Settings,
-) -> None:
-    """Add a user; without --password-stdin the password is asked for (hidden)."""
-    from qingfeng.register.users import audit, create_user
-
-    if password_stdin:
-        password = sys.stdin.readline().rstrip("\r\n")
-    else:
-        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
-    if len(password) < 8:
-        fail("密码至少 8 个字符")
-    with _session(settings) as session, _domain_errors():
-        user = create_user(session, username, role, password=password, unit=unit, display_name=display_name)
-        audit(
-            session,
-            _operator(),
-            "change",
-            target=f"user:{username}",
-            detail=f"add role={role} unit={unit or ''}",
-        )
-        session.commit()
-        click.echo(f"user {user.username} ({user.role}{', ' + unit if unit else ''}) added")
+        console().print(table)
 
 
 @click.group()
@@ -213,7 +169,7 @@ def report_monthly(month: str, fmt: str, out: Path | None, settings: Settings) -
     """进度月报: found, dispatched, rectified, closed, recovered funds, outcomes, overdue — per rule and town."""
     from qingfeng.register.report import FIGURE_TITLES, FIGURES, monthly_report, report_rows
 
-    with _session(settings) as session, _domain_errors():
+    with register_session(settings) as session, domain_errors():
         rep = monthly_report(session, month)
     header = ["维度", "项目", *[FIGURE_TITLES[k] for k in FIGURES]]
     if fmt == "json":
@@ -245,7 +201,7 @@ def report_monthly(month: str, fmt: str, out: Path | None, settings: Settings) -
             table.add_column(h)
         for row in report_rows(rep):
             table.add_row(*[str(v) for v in row])
-        _console().print(table)
+        console().print(table)
 
 
-commands = [db, clues, users, report]
+commands = [db, clues, report]

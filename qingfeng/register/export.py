@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from qingfeng.register.errors import InvalidInput
 from qingfeng.register.lifecycle import allowed
 from qingfeng.register.models import Clue, User
-from qingfeng.register.safe_output import mask_key, mask_subject_id, mask_text, safe_cell
+from qingfeng.register.safe_output import FULL_NOTE, mask_tree, safe_cell
 from qingfeng.register.service import describe, require
 from qingfeng.register.users import audit
 
@@ -57,11 +57,8 @@ FLAT_COLUMNS = (
 def export_records(clues: list[Clue], *, mask: bool = False) -> Iterator[dict[str, Any]]:
     for clue in clues:
         d = describe(clue)
-        if mask:
-            d["subjects"] = [{**s, "id": mask_subject_id(s.get("kind"), s.get("id"))} for s in d["subjects"]]
-            d["keys"] = {k: mask_key(k, v) for k, v in d["keys"].items()}
-            d["path"] = mask_text(d["path"]) or None
-            d["evidence"] = [{**e, "note": mask_text(e.get("note")) or None} for e in d["evidence"]]
+        if mask:  # the whole record: keys and subjects whole, every text scanned (register.safe_output)
+            d = mask_tree(d)
         yield {
             "id": d["id"],
             **{k: d[k] for k in EXPORT_FIELDS},
@@ -120,7 +117,9 @@ def export_clues(
         stmt = stmt.where(Clue.id.in_(clue_ids))
     records = list(export_records(list(session.scalars(stmt)), mask=mask))
     write_export(records, fmt, out)
-    audit(session, actor, "export", target="clue", detail=f"{fmt} {len(records)} 条", ip=ip)
+    shown = isinstance(actor, User) and not mask  # a role shown full numbers (the CLI operator owns the db)
+    detail = f"{fmt} {len(records)} 条" + (f"; {FULL_NOTE}" if shown else "")
+    audit(session, actor, "export", target="clue", detail=detail, ip=ip)
     session.commit()
     return len(records)
 

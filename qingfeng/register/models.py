@@ -9,6 +9,7 @@ from typing import Any, ClassVar
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Date,
     DateTime,
     ForeignKey,
@@ -18,8 +19,14 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    TypeDecorator,
 )
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.sql.expression import false as sa_false
+from sqlalchemy.sql.expression import true as sa_true
+
+from qingfeng.register.bounds import MONEY_MAX
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -29,7 +36,36 @@ NAMING = {
     "pk": "pk_%(table_name)s",
 }
 
-Money = Numeric(18, 2)
+CENT = Decimal("0.01")
+
+
+class Money(TypeDecorator[Decimal]):
+    """Exact money on every backend: ``Numeric(18, 2)`` where the database has a decimal type, and whole
+    fen (cents) in a 64-bit integer on SQLite, whose NUMERIC is a float (99999999999999999.99 became 1e17).
+    Sums and comparisons stay in SQL: SQLite adds integers exactly, and bound values are converted too."""
+
+    impl = Numeric(18, 2)
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> Any:
+        if dialect.name == "sqlite":
+            return dialect.type_descriptor(BigInteger())
+        return dialect.type_descriptor(Numeric(18, 2))
+
+    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
+        if value is None:
+            return None
+        amount = Decimal(str(value)).quantize(CENT)
+        if not amount.is_finite() or abs(amount) > MONEY_MAX:  # parse_money refuses these before
+            raise ValueError(f"amount out of range: {value!r}")
+        return int(amount * 100) if dialect.name == "sqlite" else amount
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> Decimal | None:
+        if value is None:
+            return None
+        if dialect.name == "sqlite":
+            return (Decimal(int(value)) / 100).quantize(CENT)
+        return Decimal(value).quantize(CENT)
 
 
 def utcnow() -> dt.datetime:
@@ -39,7 +75,7 @@ def utcnow() -> dt.datetime:
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON, Decimal: Money}
+    type_annotation_map: ClassVar[dict[Any, Any]] = {dict[str, Any]: JSON, list[Any]: JSON, Decimal: Money()}
 
 
 class Unit(Base):
@@ -49,20 +85,42 @@ class Unit(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), unique=True)
     code: Mapped[str | None] = mapped_column(String(50))
+    active: Mapped[bool] = mapped_column(default=True, server_default=sa_true())  # dispatch targets
 
 
 class User(Base):
     __tablename__ = "app_user"
     id: Mapped[int] = mapped_column(primary_key=True)
-    username: Mapped[str] = mapped_column(String(100), unique=True)
+    username: Mapped[str] = mapped_column(String(100), unique=True)  # NFKC, lower case (users.normalise)
     display_name: Mapped[str] = mapped_column(String(200))
     password_hash: Mapped[str | None] = mapped_column(String(255))
     role: Mapped[str] = mapped_column(String(20))
     unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
 
     unit: Mapped[Unit | None] = relationship()
+
+
+class WebSession(Base):
+    """A signed-in browser session. The cookie carries a random token; only its SHA-256 is stored, so
+    a copy of the register cannot be replayed as a cookie. Ending a row ends the session at once."""
+
+    __tablename__ = "web_session"
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 hex of the cookie's token
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    user_agent: Mapped[str | None] = mapped_column(String(300))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime, index=True)
+    end_reason: Mapped[str | None] = mapped_column(String(40))
+
+    user: Mapped[User] = relationship()
 
 
 class Clue(Base):
@@ -74,7 +132,7 @@ class Clue(Base):
     keys: Mapped[dict[str, Any]] = mapped_column(JSON)
     fingerprint: Mapped[str] = mapped_column(String(64), unique=True)
     subjects: Mapped[list[Any]] = mapped_column(JSON)
-    amount: Mapped[Decimal | None] = mapped_column(Money, index=True)
+    amount: Mapped[Decimal | None] = mapped_column(Money(), index=True)
     period_start: Mapped[dt.date | None] = mapped_column(Date)
     period_end: Mapped[dt.date | None] = mapped_column(Date)
     severity: Mapped[str] = mapped_column(String(10), index=True)
@@ -183,7 +241,7 @@ class Rectification(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     clue_id: Mapped[int] = mapped_column(ForeignKey("clue.id", ondelete="CASCADE"), index=True)
     measures: Mapped[str] = mapped_column(Text)
-    recovered_amount: Mapped[Decimal] = mapped_column(Money, default=Decimal("0"))
+    recovered_amount: Mapped[Decimal] = mapped_column(Money(), default=Decimal("0"))
     sanction_count: Mapped[int] = mapped_column(Integer, default=0)  # 党纪政务处分 (persons)
     sanction_text: Mapped[str | None] = mapped_column(Text)
     org_handling_count: Mapped[int] = mapped_column(Integer, default=0)  # 组织处理 (persons)
@@ -211,8 +269,12 @@ class SubjectRisk(Base):
 
 
 class AccessLog(Base):
+    """The audit trail. Each row is chained to the one before it (``seq`` order) by ``hash`` =
+    SHA-256 over its own fields and ``prev_hash`` (``qingfeng.register.audit_chain``)."""
+
     __tablename__ = "access_log"
     id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int | None] = mapped_column(BigInteger, unique=True)
     user_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     username: Mapped[str] = mapped_column(String(100), index=True)
     action: Mapped[str] = mapped_column(String(20), index=True)
@@ -220,6 +282,20 @@ class AccessLog(Base):
     detail: Mapped[str | None] = mapped_column(Text)
     ip: Mapped[str | None] = mapped_column(String(64))
     at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))
+
+
+class AuditChain(Base):
+    """The head of the audit chain (one row). Writers update it first, which serialises them on every
+    backend; ``anchor_*`` is the last record archived away (the chain restarts there)."""
+
+    __tablename__ = "audit_chain"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_hash: Mapped[str] = mapped_column(String(64))
+    anchor_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    anchor_hash: Mapped[str] = mapped_column(String(64))
 
 
 class PipelineRun(Base):

@@ -15,6 +15,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from qingfeng.jobs.risk import RiskWeights
+from qingfeng.register.bounds import parse_money
 from qingfeng.register.errors import InvalidInput
 from qingfeng.register.lifecycle import FOUND, TERMINAL
 from qingfeng.register.models import Clue, ClueSubject, Event, Evidence, PipelineRun, utcnow
@@ -63,7 +64,11 @@ def _date(value: Any) -> dt.date | None:
 
 
 def _money(value: Any) -> Decimal | None:
-    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+    """The rules' amount: rounded to the fen; NaN, infinity and beyond ``Numeric(18, 2)`` refused."""
+    if value is None:
+        return None
+    plain = value if isinstance(value, Decimal | float | int) else str(value)  # numpy, pyarrow scalars
+    return parse_money(plain, label="涉及金额", exact=False, allow_negative=True)
 
 
 def _evidence_key(row: dict[str, Any]) -> tuple[Any, ...]:

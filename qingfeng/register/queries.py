@@ -259,13 +259,15 @@ def clue_detail(
     today: dt.date | None = None,
     warn_days: int = DEFAULT_WARN_DAYS,
     ip: str | None = None,
+    detail: str | None = None,
 ) -> dict[str, Any]:
-    """Facts, evidence rows, timeline, dispatches (with colour) and rectifications; logs the view."""
+    """Facts, evidence rows, timeline, dispatches (with colour) and rectifications; logs the view (with
+    ``detail``: the web UI notes there that full numbers were shown)."""
     from qingfeng.register.service import describe
 
     clue = ClueService(session, user).load(clue_id)
     today = today or dt.date.today()
-    audit(session, user, "view", target=f"clue:{clue.id}", ip=ip)
+    audit(session, user, "view", target=f"clue:{clue.id}", detail=detail, ip=ip)
     session.commit()
     return {
         "clue": describe(clue),
@@ -376,7 +378,7 @@ def audit_log(
     if until:
         stmt = stmt.where(AccessLog.at < until)
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
-    per_page = min(max(1, per_page), 1000)
+    per_page = min(max(1, per_page), 200_000)  # the auditor's export reads one big page
     rows = session.scalars(
         stmt.order_by(AccessLog.id.desc()).limit(per_page).offset((max(1, page) - 1) * per_page)
     )

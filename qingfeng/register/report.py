@@ -31,9 +31,9 @@ def month_bounds(month: str) -> tuple[dt.date, dt.date]:
     """'2026-03' -> (2026-03-01, 2026-04-01): the month is [start, end)."""
     try:
         start = dt.date.fromisoformat(f"{month}-01")
+        end = dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)  # 9999-12 has no end
     except ValueError as exc:
-        raise InvalidInput(f"月份 {month!r} 格式应为 YYYY-MM") from exc
-    end = dt.date(start.year + (start.month == 12), start.month % 12 + 1, 1)
+        raise InvalidInput(f"月份 {month!r} 无效:格式应为 YYYY-MM") from exc
     return start, end
 
 

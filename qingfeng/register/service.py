@@ -7,13 +7,14 @@ access-log row, and commits. A stale version raises ``ConflictError``; nothing i
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from qingfeng.register.bounds import AHEAD_DAYS, parse_money, valid_id
 from qingfeng.register.errors import (
     ConflictError,
     InvalidInput,
@@ -53,6 +54,9 @@ ACTION_TITLES = {
 }
 
 
+MAX_COUNT = 10_000  # persons sanctioned or handled in one rectification
+
+
 def require(user: User, action: str) -> None:
     if not user.active:
         raise PermissionDenied(f"用户 {user.username} 已停用")
@@ -75,12 +79,18 @@ def liaison_can_see(session: Session, user: User, clue_id: int) -> bool:
 
 
 class ClueService:
-    """Actions on clues by one acting user. ``now`` (naive UTC) is injectable for tests and backfills."""
+    """Actions on clues by one acting user. ``now`` (naive UTC) is injectable for tests and backfills.
 
-    def __init__(self, session: Session, user: User, *, now: dt.datetime | None = None) -> None:
+    ``require_version`` (the web UI): every change must name the version the user saw, so that no change
+    skips the optimistic lock; comments only add, and need none."""
+
+    def __init__(
+        self, session: Session, user: User, *, now: dt.datetime | None = None, require_version: bool = False
+    ) -> None:
         self.session = session
         self.user = user
         self._now = now
+        self.require_version = require_version
 
     @property
     def now(self) -> dt.datetime:
@@ -90,7 +100,7 @@ class ClueService:
 
     def load(self, clue_id: int, action: str = "view_clue", expected_version: int | None = None) -> Clue:
         require(self.user, action)
-        clue = self.session.get(Clue, clue_id)
+        clue = self.session.get(Clue, clue_id) if valid_id(clue_id) else None  # no row beyond int4
         if clue is None:
             raise NotFound(f"线索 {clue_id} 不存在")
         if self.user.role == "liaison" and not liaison_can_see(self.session, self.user, clue_id):
@@ -100,6 +110,11 @@ class ClueService:
                 f"线索 {clue_id} 已被他人修改（您看到的是第 {expected_version} 版，当前为第 {clue.version} 版），请刷新后重试"
             )
         return clue
+
+    def load_for_change(self, clue_id: int, action: str, expected_version: int | None) -> Clue:
+        if self.require_version and expected_version is None:
+            raise InvalidInput("缺少线索版本号,更改未保存:请刷新页面后重试")
+        return self.load(clue_id, action, expected_version)
 
     def _event(
         self,
@@ -137,7 +152,7 @@ class ClueService:
     def transition(
         self, clue_id: int, to_status: str, *, reason: str, expected_version: int | None = None
     ) -> Clue:
-        clue = self.load(clue_id, "view_clue", expected_version)
+        clue = self.load_for_change(clue_id, "view_clue", expected_version)
         src = clue.status
         if to_status not in TRANSITIONS.get(src, ()):
             raise InvalidTransition(f"不允许的状态变更：{src} → {to_status}")
@@ -169,13 +184,13 @@ class ClueService:
         return ev
 
     def assign(self, clue_id: int, assignee: str | None, *, expected_version: int | None = None) -> Clue:
-        clue = self.load(clue_id, "assign", expected_version)
+        clue = self.load_for_change(clue_id, "assign", expected_version)
         target = None
         if assignee:
             target = self.session.scalar(select(User).where(User.username == assignee))
             if target is None or not target.active:
                 raise NotFound(f"用户 {assignee} 不存在或已停用")
-            if target.role not in ("admin", "supervisor", "analyst"):
+            if target.role not in ("supervisor", "analyst"):  # 三员分立: an administrator works no clue
                 raise InvalidInput(f"用户 {assignee} 的角色不能承办线索")
         clue.assignee = target
         self._event(clue, "assignment", text=f"承办人：{target.display_name if target else '（无）'}")
@@ -191,14 +206,18 @@ class ClueService:
         expected_version: int | None = None,
     ) -> Dispatch:
         """派件: send to a unit with a deadline; a clue in 核查 moves to 处置."""
-        clue = self.load(clue_id, "dispatch", expected_version)
+        clue = self.load_for_change(clue_id, "dispatch", expected_version)
         if clue.status not in (VERIFYING, HANDLING):
             raise InvalidTransition(f"状态为「{clue.status}」的线索不能派件（须处于核查或处置）")
         target = self.session.scalar(select(Unit).where(Unit.name == unit))
         if target is None:
             raise NotFound(f"单位「{unit}」不存在")
+        if not target.active:
+            raise InvalidInput(f"单位「{unit}」已停用,不再接收派件")
         if deadline < self.now.date():
             raise InvalidInput(f"办理期限 {deadline} 早于今天")
+        if deadline > self.now.date() + dt.timedelta(days=AHEAD_DAYS):
+            raise InvalidInput(f"办理期限 {deadline} 超出范围:最迟为一年之内")
         d = Dispatch(
             clue=clue,
             unit=target,
@@ -235,17 +254,17 @@ class ClueService:
         expected_version: int | None = None,
     ) -> Rectification:
         """整改: a clue in 处置 moves to 整改; the liaison's open dispatch counts as answered."""
-        clue = self.load(clue_id, "rectify", expected_version)
+        clue = self.load_for_change(clue_id, "rectify", expected_version)
         if clue.status not in (HANDLING, RECTIFYING):
             raise InvalidTransition(f"状态为「{clue.status}」的线索不能登记整改（须处于处置或整改）")
         if not (measures or "").strip():
             raise InvalidInput("整改措施不能为空")
-        try:
-            amount = Decimal(str(recovered_amount or 0)).quantize(Decimal("0.01"))
-        except InvalidOperation as exc:
-            raise InvalidInput(f"追缴/挽回资金 {recovered_amount!r} 不是金额") from exc
-        if amount < 0 or sanction_count < 0 or org_handling_count < 0:
-            raise InvalidInput("金额和人数不能为负数")
+        blank = recovered_amount is None or (
+            isinstance(recovered_amount, str) and not recovered_amount.strip()
+        )
+        amount = parse_money(0 if blank else recovered_amount, label="追缴/挽回资金")
+        if not (0 <= sanction_count <= MAX_COUNT and 0 <= org_handling_count <= MAX_COUNT):
+            raise InvalidInput(f"人数应在 0 至 {MAX_COUNT} 之间")
         rect = Rectification(
             clue=clue,
             measures=measures.strip(),
@@ -276,7 +295,7 @@ class ClueService:
         return rect
 
     def withdraw_dispatch(self, dispatch_id: int, *, reason: str) -> Dispatch:
-        d = self.session.get(Dispatch, dispatch_id)
+        d = self.session.get(Dispatch, dispatch_id) if valid_id(dispatch_id) else None
         if d is None:
             raise NotFound(f"派件 {dispatch_id} 不存在")
         clue = self.load(d.clue_id, "dispatch")

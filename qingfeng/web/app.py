@@ -17,32 +17,41 @@ from starlette.middleware.sessions import SessionMiddleware
 
 from qingfeng.register.db import make_engine, session_factory
 from qingfeng.settings import Settings
-from qingfeng.web import deps, permissions
+from qingfeng.web import deps, masking, permissions
 from qingfeng.web.csrf import csrf_protect
+from qingfeng.web.guard import InputGuard
+from qingfeng.web.headers import SecurityHeaders
 from qingfeng.web.settings import WebSettings, web_settings
 
 HERE = Path(__file__).parent
 
 
 async def authorize(request: Request) -> None:
-    """App-wide: load the signed-in user and apply the route's role check (default deny)."""
+    """App-wide: resume the server-side session and apply the route's role check (default deny).
+    Refusals are audited: a cookie whose session has ended, and a route the role may not reach."""
     route = request.scope.get("route")
     name = getattr(route, "name", None)
     if name in permissions.PUBLIC_ROUTES:
         return
-    user_id = request.session.get("uid")
-    if not user_id:
-        raise deps.NotAuthenticated()
     from qingfeng.web import accounts
 
-    with request.app.state.sessions() as session:
-        current = accounts.load_user(session, int(user_id))
-    if current is None or request.session.get("role") != current.role:
-        request.session.clear()  # deactivated, deleted or role changed: sign in again
+    had_token = bool(request.session.get(accounts.TOKEN))
+    current = accounts.current_from_cookie(request)
+    if current is None:
+        if had_token or request.method not in ("GET", "HEAD"):
+            accounts.audit(request, "denied", target=_target(request), detail="no live session")
         raise deps.NotAuthenticated()
     request.state.user = current
+    if current.must_change_password and name not in permissions.PASSWORD_CHANGE_ROUTES:
+        raise deps.PasswordChangeRequired()
     if not permissions.allowed(str(name), current.role):
+        accounts.audit(request, "denied", target=_target(request), detail=f"role {current.role}")
         raise deps.Forbidden()
+
+
+def _target(request: Request) -> str:
+    """The refused request, for the audit trail: method and path (the masking policy applies on display)."""
+    return f"{request.method} {request.url.path}"[:200]
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -68,11 +77,13 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         same_site="lax",
         https_only=cfg.cookie_secure,
     )
+    app.add_middleware(InputGuard)  # oversized bodies and NUL characters, before any route
+    app.add_middleware(SecurityHeaders, hsts=cfg.behind_tls)  # outside the guard: on its refusals too
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_handlers(app)
-    from qingfeng.web.routes import audit, auth, clues, queue, reports, subjects
+    from qingfeng.web.routes import admin, audit, auth, clues, queue, reports, subjects
 
-    for module in (auth, queue, clues, subjects, reports, audit):
+    for module in (auth, queue, clues, subjects, reports, audit, admin):
         app.include_router(module.router)
     return app
 
@@ -86,8 +97,15 @@ def _install_handlers(app: FastAPI) -> None:
     async def _login_required(request: Request, _exc: deps.NotAuthenticated) -> Response:
         if request.method == "GET":
             target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-            return RedirectResponse(f"/login?next={quote(target, safe='')}", status_code=303)
+            login = request.url_for("login_form").path  # carries the proxy's --root-path
+            return RedirectResponse(f"{login}?next={quote(target, safe='')}", status_code=303)
         return JSONResponse({"detail": "请先登录。"}, status_code=401)
+
+    @app.exception_handler(deps.PasswordChangeRequired)
+    async def _change_password(request: Request, _exc: deps.PasswordChangeRequired) -> Response:
+        if request.method == "GET":
+            return RedirectResponse(request.url_for("password_form").path, status_code=303)
+        return JSONResponse({"detail": "请先修改口令。"}, status_code=403)
 
     @app.exception_handler(deps.Forbidden)
     async def _forbidden(request: Request, exc: deps.Forbidden) -> Response:
@@ -97,11 +115,15 @@ def _install_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: HTTPException) -> Response:
         heading = {403: "操作被拒绝", 404: "未找到", 409: "数据已被他人修改"}.get(exc.status_code, "请求有误")
         message = exc.detail if isinstance(exc.detail, str) else "请求有误。"
+        if exc.status_code == 403:  # CSRF, another unit's clue, a refused action: audited
+            from qingfeng.web import accounts
+
+            accounts.audit(request, "denied", target=_target(request), detail=message[:500])
         if _wants_html(request) or exc.status_code == 403:
             return deps.render(
                 request, "error.html", status_code=exc.status_code, heading=heading, message=message
             )
-        return JSONResponse({"detail": message}, status_code=exc.status_code)
+        return JSONResponse({"detail": masking.mask_text(message)}, status_code=exc.status_code)
 
     @app.exception_handler(RequestValidationError)
     async def _bad_input(request: Request, exc: RequestValidationError) -> Response:
@@ -126,3 +148,4 @@ def _setup_templates(templates: Jinja2Templates) -> None:
         severity_label=formatting.FILTERS["severity"],
         colour_label=formatting.FILTERS["colour"],
     )
+    masking.install(templates.env)  # after the globals: every {{ value }} passes the viewer's masker

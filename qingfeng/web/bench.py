@@ -212,6 +212,7 @@ def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float,
     from qingfeng.register.db import make_engine, session_factory, upgrade
     from qingfeng.register.risk import refresh_subject_risk
     from qingfeng.web import create_app
+    from qingfeng.web.opaque import SEARCH, Sealer
     from qingfeng.web.sample import PASSWORD, seed
     from qingfeng.web.settings import web_settings
 
@@ -258,6 +259,8 @@ def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float,
             .limit(1)
         ).one()
     month = dt.date.today().strftime("%Y-%m")
+    sealed = Sealer(cfg.secret())  # search terms and subject ids travel sealed (the pages' own links)
+    village = f"{TOWNS[3][:2]}3村"
     pages = [
         ("queue (default: severity)", "/clues"),
         ("queue page 500", "/clues?page=500"),
@@ -265,11 +268,11 @@ def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float,
         ("queue sort=risk", "/clues?sort=risk"),
         ("queue filter town+status", f"/clues?town={TOWNS[3]}&status=发现"),
         ("queue filter colour=red", "/clues?colour=red"),
-        ("queue search exact ID", f"/clues?q={some.subject_id}"),
-        ("queue search name", f"/clues?q={some.name}"),
+        ("queue search exact ID", f"/clues?qt={sealed.seal(SEARCH, some.subject_id)}"),
+        ("queue search name", f"/clues?qt={sealed.seal(SEARCH, some.name)}"),
         ("clue detail", f"/clues/{some.clue_id}"),
-        ("subject (person)", f"/subjects/person/{some.subject_id}"),
-        ("subject (village, ~550 clues)", f"/subjects/village/{TOWNS[3][:2]}3村"),
+        ("subject (person)", f"/subjects/person/{sealed.subject('person', some.subject_id)}"),
+        ("subject (village, ~550 clues)", f"/subjects/village/{sealed.subject('village', village)}"),
         ("dashboard", f"/dashboard?month={month}"),
         ("monthly report", f"/reports/monthly?month={month}"),
         ("monthly report .xlsx", f"/reports/monthly.xlsx?month={month}"),

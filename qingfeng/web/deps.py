@@ -10,12 +10,17 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy.orm import Session
 
+from qingfeng.web import masking
 from qingfeng.web import permissions as perm
 from qingfeng.web.csrf import csrf_token
 
 
 class NotAuthenticated(Exception):
     """No valid session: pages redirect to the login form, other requests get 401."""
+
+
+class PasswordChangeRequired(Exception):
+    """First sign-in, an administrator's reset, or an expired password: only the change form opens."""
 
 
 class Forbidden(Exception):
@@ -32,6 +37,8 @@ class CurrentUser:
     role: str
     unit_id: int | None
     unit_name: str | None
+    must_change_password: bool = False
+    session_id: str | None = None  # the hash the register keeps of this request's session token
 
     @property
     def full_ids(self) -> bool:
@@ -67,6 +74,8 @@ NAV = (
     ("queue", "线索台账"),
     ("report", "进度月报"),
     ("audit", "访问日志"),
+    ("admin_users", "用户管理"),
+    ("admin_units", "单位管理"),
 )
 
 
@@ -78,7 +87,8 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
         "user": current,
         "role_label": perm.ROLE_LABELS.get(current.role, current.role) if current else "",
         "nav": nav,
-        "csrf": csrf_token(request),
+        "csrf": masking.Unmasked(csrf_token(request)),
+        "masker": masking.Masker(bool(current and current.full_ids)),
         "flashes": flashes,
         "active": context.pop("active", None),
         "can": lambda action: current is not None and perm.can(current.role, action),

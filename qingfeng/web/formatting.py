@@ -33,6 +33,14 @@ ACCESS_LABELS = {
     "export": "导出",
     "search": "搜索",
     "change": "变更",
+    "denied": "拒绝访问",
+    "lockout": "账号锁定",
+    "unlock": "账号解锁",
+    "session_end": "会话结束",
+    "password": "修改口令",
+    "user_admin": "用户管理",
+    "unit_admin": "单位管理",
+    "audit_archive": "审计归档",
 }
 KEY_LABELS = {
     "person": "人员",

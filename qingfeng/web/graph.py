@@ -5,6 +5,10 @@ the pair are read from the lake's ``curated/relation`` (pushed-down filter, neve
 and ``graphs.explain.explain_svg`` draws the neighbourhood with the path highlighted; the steps
 carry each edge's source file and line. Without the relation table (e.g. a register copied away
 from its lake) the clue's stored path text is drawn as a simple chain, so the page always shows it.
+
+The drawing is made from the register's data as it is (the relation table is keyed by resident ID, and a
+node without a name is labelled with its ID); like every value of a page it is masked for the viewer at
+the template boundary (``qingfeng.web.masking``: the SVG's text, never its markup).
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from typing import Any
 
 from markupsafe import Markup, escape
 
+from qingfeng.register.safe_output import mask_text
 from qingfeng.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -59,7 +64,7 @@ def _from_relation(settings: Settings, a: str, b: str) -> ClueGraph | None:
         edges = load_edges(table_path(settings, "curated", "relation"), [a, b], hops=HOPS)
         steps, svg = explain_svg(a, b, edges)
     except Exception:  # a broken relation file must not hide the clue: the stored path is still drawn
-        log.exception("relation graph for %s–%s failed", a, b)
+        log.exception("relation graph for %s–%s failed", mask_text(a), mask_text(b))
         return None
     if not steps:
         return None

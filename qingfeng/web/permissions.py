@@ -15,6 +15,8 @@ ANY_ROLE = "*"
 
 # Routes anyone may reach without a session.
 PUBLIC_ROUTES = frozenset({"login_form", "login", "static", "healthz"})
+# The only routes open while a password change is due.
+PASSWORD_CHANGE_ROUTES = frozenset({"password_form", "password_change", "logout"})
 
 # route name -> register action (or ANY_ROLE for every signed-in user).
 ROUTE_ACTIONS: dict[str, str] = {
@@ -34,10 +36,19 @@ ROUTE_ACTIONS: dict[str, str] = {
     "report": "view_report",
     "report_xlsx": "view_report",
     "audit": "view_audit",
+    "audit_export": "view_audit",
+    "password_form": ANY_ROLE,
+    "password_change": ANY_ROLE,
+    "admin_users": "manage_users",
+    "admin_user_add": "manage_users",
+    "admin_user_action": "manage_users",
+    "admin_units": "manage_users",
+    "admin_unit_action": "manage_users",
+    "admin_session_end": "manage_users",
 }
 
 UNIT_SCOPED_ROLES = frozenset({"liaison"})  # sees only clues dispatched to their unit
-LANDING = ("queue", "dashboard", "audit")  # first of these the role may open
+LANDING = ("queue", "dashboard", "audit", "admin_users")  # first of these the role may open
 
 
 def allowed(route: str, role: str) -> bool:

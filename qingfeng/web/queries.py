@@ -15,9 +15,12 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from qingfeng.register.bounds import parse_day, parse_page
+from qingfeng.register.errors import RegisterError
 from qingfeng.register.lifecycle import SEVERITY_RANK, STATUSES
 from qingfeng.register.models import Clue, PipelineRun
 from qingfeng.register.queries import COLOURS, ClueFilter
+from qingfeng.web.opaque import SEARCH, Sealer
 
 SORTS = {"severity": "严重程度", "amount": "涉及金额", "risk": "风险评分", "first_seen": "最早发现"}
 SEVERITIES = tuple(SEVERITY_RANK)
@@ -37,21 +40,31 @@ class QueueParams:
     sort: str = "severity"
     page: int = 1
     errors: list[str] = field(default_factory=list)
+    sealed_q: str = field(default="", repr=False)  # ``q`` as links carry it (``qt``): never the term itself
 
     @classmethod
-    def parse(cls, params: Any, *, may_search: bool) -> QueueParams:
-        """From query parameters. Malformed values are reported and match nothing (never an error page)."""
-        names = {f.name for f in fields(cls)} - {"errors", "page"}
+    def parse(cls, params: Any, *, may_search: bool, sealer: Sealer | None = None) -> QueueParams:
+        """From query parameters (or the filter form). Malformed values are reported and match nothing
+        (never an error page). The search term comes sealed in links (``qt``, opened with ``sealer``)."""
+        names = {f.name for f in fields(cls)} - {"errors", "page", "sealed_q"}
         text: dict[str, Any] = {n: str(params.get(n, "") or "").strip()[:100] for n in names}
         p = cls(**text)
+        sealed = str(params.get("qt", "") or "")
+        if not p.q and sealed and may_search and sealer is not None:
+            opened = sealer.open(SEARCH, sealed)
+            if opened is None:
+                p.errors.append("搜索条件已失效,请重新输入")
+            p.q = (opened or "").strip()[:100]
         try:
-            p.page = max(1, min(int(params.get("page", 1) or 1), 1_000_000))
-        except ValueError:
-            p.errors.append("页码无效,已显示第 1 页")
+            p.page = parse_page(str(params.get("page", "") or ""))
+        except RegisterError as exc:
+            p.errors.append(f"{exc.message},已显示第 1 页")
         if p.sort not in SORTS:
             p.sort = "severity"
         if not may_search:
             p.q = ""
+        if p.q and sealer is not None:
+            p.sealed_q = sealer.seal(SEARCH, p.q)
         checks = (
             (p.status, STATUSES, "状态"),
             (p.severity, SEVERITIES, "严重程度"),
@@ -62,9 +75,9 @@ class QueueParams:
                 p.errors.append(f"未知{title}「{value}」")
         if p.as_of:
             try:
-                dt.date.fromisoformat(p.as_of)
-            except ValueError:
-                p.errors.append(f"日期「{p.as_of}」格式应为 YYYY-MM-DD")
+                parse_day(p.as_of)
+            except RegisterError as exc:
+                p.errors.append(exc.message)
         return p
 
     @property
@@ -88,8 +101,10 @@ class QueueParams:
         )
 
     def query_string(self, **override: Any) -> str:
-        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "errors"}
+        values = {f.name: getattr(self, f.name) for f in fields(self) if f.name not in ("errors", "sealed_q")}
         values.update(override)
+        if values.pop("q", ""):  # the search term travels sealed, never as typed (it may be an ID)
+            values["qt"] = self.sealed_q
         return urlencode(
             {k: v for k, v in values.items() if v not in ("", None) and not (k == "page" and v == 1)}
         )
@@ -99,7 +114,7 @@ class QueueParams:
         parts = [
             f"{f.name}={getattr(self, f.name)}"
             for f in fields(self)
-            if f.name not in ("errors", "page") and getattr(self, f.name)
+            if f.name not in ("errors", "page", "sealed_q") and getattr(self, f.name)
         ]
         return "; ".join(parts) or "全部"
 

@@ -11,7 +11,7 @@ from sqlalchemy import Engine
 from qingfeng.register import db, users
 from qingfeng.register.publish import RunInfo, publish
 
-PASSWORD = "Qingfeng#2026"
+PASSWORD = "Sample#Lake2026"
 UNITS = ("区纪委监委派驻第一纪检监察组", "区纪委监委派驻第二纪检监察组")
 USERS = (
     ("admin1", "admin", None, "管理员甲"),

@@ -9,12 +9,12 @@ from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
 
+from qingfeng.register.bounds import parse_month
 from qingfeng.register.errors import RegisterError
 from qingfeng.register.report import (
     FIGURE_TITLES,
     FIGURES,
     TREND_FIGURES,
-    month_bounds,
     monthly_report,
     monthly_trend,
     months_back,
@@ -34,12 +34,11 @@ def _this_month() -> str:
 
 
 def _month_param(request: Request) -> str:
-    month = (request.query_params.get("month") or _this_month()).strip()[:7]
+    """``?month=YYYY-MM`` (default this month) within ``bounds.month_range``, else 400."""
     try:
-        month_bounds(month)
+        return parse_month(request.query_params.get("month") or _this_month())
     except RegisterError as exc:
         raise HTTPException(400, exc.message) from exc
-    return month
 
 
 def _trend(session: Session, month: str) -> tuple[list[str], dict[str, list[float]]]:

@@ -1,4 +1,6 @@
 // Small progressive enhancements only; every page works without JavaScript.
+// No inline script or event handler anywhere (the Content-Security-Policy forbids them): behaviour is
+// attached here, to elements marked with data- attributes.
 document.addEventListener("DOMContentLoaded", () => {
   // Auto-submit the queue filter form when a select changes.
   document.querySelectorAll("form.filters select[data-autosubmit]").forEach((el) => {
@@ -9,5 +11,9 @@ document.addEventListener("DOMContentLoaded", () => {
     form.addEventListener("submit", (event) => {
       if (!window.confirm(form.dataset.confirm)) event.preventDefault();
     });
+  });
+  // Print buttons (the monthly report).
+  document.querySelectorAll("button[data-print]").forEach((button) => {
+    button.addEventListener("click", () => window.print());
   });
 });
