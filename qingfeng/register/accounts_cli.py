@@ -156,6 +156,7 @@ _unit_command(
 )
 _unit_command("rename", "Rename a unit.", click.Argument(["value"], metavar="NEW_NAME"))
 _unit_command("deactivate", "Stop dispatches to a unit.")
+_unit_command("activate", "Let a deactivated unit receive dispatches again.")
 
 
 @click.group()

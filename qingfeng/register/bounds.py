@@ -149,7 +149,7 @@ def parse_page(value: str | None) -> int:
     if not text:
         return 1
     if not _DIGITS.fullmatch(text) or not 1 <= int(text) <= MAX_PAGE:
-        raise InvalidInput(f"页码「{_shown(text)}」无效:应为 1 至 {MAX_PAGE} 的整数")
+        raise InvalidInput(f"页码无效:应为 1 至 {MAX_PAGE:,} 的整数")
     return int(text)
 
 

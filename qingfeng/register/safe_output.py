@@ -8,8 +8,10 @@ What is masked, wherever it occurs (structured fields and free text alike):
 - resident ID, 15 digits (issued before 1999): ``330109******321``;
 - mobile number ``1[3-9]`` + 9 digits (also ``+86``, spaces or hyphens): ``139****5678``;
 - bank account, 12 to 19 digits: ``***************0123`` (the last four kept); written in groups of four
-  with spaces or hyphens, when it starts like a card (3, 4, 5, 6, 8, 9) and passes the Luhn check (card
-  numbers do; a list of amounts rarely does).
+  with spaces or hyphens (``6217 0012 3456 7890 123``) when it starts like a card (3, 4, 5, 6, 8, 9), and
+  in other groupings when it also passes the Luhn check (a list of amounts rarely does).
+
+Full-width digits (``３３０１０９…``, as typed with a Chinese input method) are recognised like ASCII ones.
 
 A number is only recognised as a whole (never inside a longer run of digits or letters, a decimal or a
 ``1,234`` amount), so dates, amounts, clue numbers and hashes are left alone."""
@@ -84,16 +86,37 @@ def _masked(match: re.Match[str]) -> str:
         return prefix + _keep(text[len(prefix) :], 3, 4)
     if match.group("account"):
         return _keep(text, 0, 4)
-    if 12 <= len(digits) <= 19 and digits[0] in _CARD_START and _luhn(digits):  # a list of amounts stays
+    if 12 <= len(digits) <= 19 and digits[0] in _CARD_START and (_groups_of_four(text) or _luhn(digits)):
         return _keep(text, 0, 4)
     return text
+
+
+def _groups_of_four(text: str) -> bool:
+    groups = _SEPARATORS.split(text)
+    return all(len(g) == 4 for g in groups[:-1]) and 1 <= len(groups[-1]) <= 4
+
+
+# one character for one: positions in the probe are positions in the text
+_FULLWIDTH = str.maketrans("０１２３４５６７８９Ｘｘ－　", "0123456789Xx- ")
 
 
 def mask_text(value: Any) -> str:
     """Mask every resident ID, bank account and mobile number inside free text (notes, paths, audit rows)."""
     if value is None or value == "":
         return ""
-    return _PERSONAL.sub(_masked, str(value))
+    text = str(value)
+    probe = text.translate(_FULLWIDTH)
+    if probe == text:
+        return _PERSONAL.sub(_masked, text)
+    out, last = [], 0
+    for match in _PERSONAL.finditer(probe):
+        masked = _masked(match)
+        if masked != match.group(0):
+            out.append(text[last : match.start()])
+            out.append(masked)
+            last = match.end()
+    out.append(text[last:])
+    return "".join(out)
 
 
 def contains_personal(value: Any) -> bool:

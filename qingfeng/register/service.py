@@ -85,12 +85,19 @@ class ClueService:
     skips the optimistic lock; comments only add, and need none."""
 
     def __init__(
-        self, session: Session, user: User, *, now: dt.datetime | None = None, require_version: bool = False
+        self,
+        session: Session,
+        user: User,
+        *,
+        now: dt.datetime | None = None,
+        require_version: bool = False,
+        ip: str | None = None,
     ) -> None:
         self.session = session
         self.user = user
         self._now = now
         self.require_version = require_version
+        self.ip = ip  # the client's address, for the audit trail
 
     @property
     def now(self) -> dt.datetime:
@@ -139,7 +146,7 @@ class ClueService:
 
     def _commit(self, clue: Clue, what: str) -> Clue:
         clue.updated_at = self.now  # every change bumps the version, even when only child rows change
-        audit(self.session, self.user, "change", target=f"clue:{clue.id}", detail=what)
+        audit(self.session, self.user, "change", target=f"clue:{clue.id}", detail=what, ip=self.ip)
         try:
             self.session.commit()
         except StaleDataError as exc:

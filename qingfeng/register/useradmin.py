@@ -13,7 +13,10 @@ from qingfeng.register.lifecycle import ROLE_TITLES
 from qingfeng.register.models import User, WebSession, utcnow
 
 USER_ACTIONS = ("deactivate", "activate", "unlock", "reset-password", "set-role", "set-unit", "end-sessions")
-UNIT_ACTIONS = ("rename", "deactivate")
+UNIT_ACTIONS = ("rename", "deactivate", "activate")
+# what no administrator does to their own account: 三员分立 would be void if one could give itself a
+# clue role, and a self-deactivation or self-reset locks the only way in
+NOT_ON_ONESELF = frozenset({"deactivate", "set-role", "reset-password"})
 
 
 @dataclass(frozen=True)
@@ -32,6 +35,8 @@ def user_action(
 ) -> Outcome:
     """One change to one user, audited as ``user_admin`` (commits)."""
     secret = None
+    if isinstance(actor, User) and users.normalise(username) == actor.username and action in NOT_ON_ONESELF:
+        raise InvalidInput("不能对自己的账号执行此操作,请由另一名系统管理员办理。")
     if action == "deactivate":
         user = users.deactivate(session, username)
         message = f"已停用 {user.username},其会话均已结束"
@@ -131,6 +136,9 @@ def unit_action(
     elif action == "deactivate":
         unit = users.deactivate_unit(session, name)
         message = f"单位「{unit.name}」已停用(不再接收派件)"
+    elif action == "activate":
+        unit = users.activate_unit(session, name)
+        message = f"单位「{unit.name}」已启用"
     else:
         raise InvalidInput(f"未知操作 {action!r},可选:add、{'、'.join(UNIT_ACTIONS)}")
     users.audit(

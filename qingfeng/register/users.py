@@ -40,7 +40,7 @@ def get_or_create_unit(session: Session, name: str, code: str | None = None) -> 
 def _active_unit(session: Session, name: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.name == name.strip()))
     if unit is None:
-        raise NotFound(f"单位「{name}」不存在,请先用 `qingfeng units add` 添加")
+        raise NotFound(f"单位「{name}」不存在,请先在单位管理中添加")
     if not unit.active:
         raise InvalidInput(f"单位「{name}」已停用")
     return unit
@@ -61,7 +61,7 @@ def create_user(
     if role not in ROLES:
         raise InvalidInput(f"未知角色 {role!r},可选:{', '.join(ROLES)}")
     if role == "liaison" and not unit:
-        raise InvalidInput("派驻机构联络员必须指定所属单位(--unit)")
+        raise InvalidInput("派驻机构联络员必须指定所属单位")
     if not USERNAME.match(name):
         raise InvalidInput("用户名须为 2–64 位字母、数字或 . _ - @,不含空格")
     if get_user(session, name) is not None:
@@ -186,7 +186,7 @@ def set_role(session: Session, username: str, role: str) -> User:
         return user
     _keep_an_admin(session, user)
     if role == "liaison" and user.unit is None:
-        raise InvalidInput("派驻机构联络员必须先指定所属单位(set-unit)")
+        raise InvalidInput("派驻机构联络员必须先指定所属单位,再改为联络员角色")
     user.role = role
     end_sessions(session, user, "role_changed")
     return user
@@ -235,6 +235,14 @@ def rename_unit(session: Session, name: str, new_name: str) -> Unit:
     if session.scalar(select(Unit).where(Unit.name == new_name, Unit.id != unit.id)) is not None:
         raise InvalidInput(f"单位「{new_name}」已存在")
     unit.name = new_name
+    return unit
+
+
+def activate_unit(session: Session, name: str) -> Unit:
+    unit = session.scalar(select(Unit).where(Unit.name == name.strip()))
+    if unit is None:
+        raise NotFound(f"单位「{name}」不存在")
+    unit.active = True
     return unit
 
 

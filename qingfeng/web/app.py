@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from http import HTTPStatus
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -115,6 +116,8 @@ def _install_handlers(app: FastAPI) -> None:
     async def _http_error(request: Request, exc: HTTPException) -> Response:
         heading = {403: "操作被拒绝", 404: "未找到", 409: "数据已被他人修改"}.get(exc.status_code, "请求有误")
         message = exc.detail if isinstance(exc.detail, str) else "请求有误。"
+        if message == HTTPStatus(exc.status_code).phrase:  # Starlette's own English ("Not Found")
+            message = {404: "页面不存在。", 405: "不支持此请求方式。"}.get(exc.status_code, "请求有误。")
         if exc.status_code == 403:  # CSRF, another unit's clue, a refused action: audited
             from qingfeng.web import accounts
 

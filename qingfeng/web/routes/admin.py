@@ -27,9 +27,14 @@ router = APIRouter()
 
 @router.get("/admin/users", name="admin_users")
 def admin_users(request: Request) -> Response:
+    return _users_page(request)
+
+
+def _users_page(request: Request, secret: str | None = None) -> Response:
+    """The users page; ``secret``, a temporary password, is shown on this one answer and kept nowhere."""
     with request.app.state.sessions() as session:
         people = accounts_db.list_users(session)
-        units = accounts_db.list_units(session)
+        units = accounts_db.list_units(session, active_only=False)
         open_sessions = auth.open_sessions(session)
         names = dict(session.execute(select(User.id, User.username)).tuples().all())
         rows = [
@@ -54,7 +59,7 @@ def admin_users(request: Request) -> Response:
         role_titles=ROLE_TITLES,
         actions=useradmin.USER_ACTIONS,
         sessions=shown_sessions,
-        secret=request.session.pop("admin_secret", None),
+        secret=secret,
     )
 
 
@@ -70,8 +75,9 @@ def _session_row(s: WebSession, names: dict[int, str]) -> dict[str, object]:
 
 
 def _apply(request: Request, op: Callable[[Session, User, str | None], useradmin.Outcome]) -> Response:
-    """Run one administrative operation as the signed-in administrator; its message (or refusal) and a
-    temporary password (shown once) go to the next page."""
+    """Run one administrative operation as the signed-in administrator; its message (or refusal) goes to
+    the next page. A temporary password is shown in this answer itself, never put in the (signed, not
+    encrypted) session cookie."""
     with request.app.state.sessions() as session:
         try:
             outcome = op(session, orm_user(session, request.state.user), client_ip(request))
@@ -81,7 +87,7 @@ def _apply(request: Request, op: Callable[[Session, User, str | None], useradmin
         else:
             flash(request, "ok", outcome.message)
             if outcome.secret:
-                request.session["admin_secret"] = outcome.secret
+                return _users_page(request, outcome.secret)
     page = "admin_units" if request.url.path.startswith("/admin/units") else "admin_users"
     return RedirectResponse(request.url_for(page).path, status_code=303)
 

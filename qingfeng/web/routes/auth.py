@@ -10,7 +10,7 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from qingfeng.register import users
 from qingfeng.register.errors import RegisterError
 from qingfeng.web import accounts, permissions
-from qingfeng.web.deps import flash, render
+from qingfeng.web.deps import client_ip, flash, render
 
 router = APIRouter()
 # one answer for a wrong password, an unknown name, a locked or a deactivated account: no enumeration
@@ -83,7 +83,14 @@ def password_change(
             else:
                 try:
                     users.set_password(session, user.username, new_password, keep_session=current.session_id)
-                    users.audit(session, user, "password", target=f"user:{user.username}", detail="changed")
+                    users.audit(
+                        session,
+                        user,
+                        "password",
+                        target=f"user:{user.username}",
+                        detail="changed",
+                        ip=client_ip(request),
+                    )
                     session.commit()
                 except RegisterError as exc:
                     session.rollback()

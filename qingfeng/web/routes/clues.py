@@ -126,7 +126,9 @@ def _act(
     except RegisterError as exc:
         return _refused(request, exc)
     with request.app.state.sessions() as session:
-        service = ClueService(session, orm_user(session, request.state.user), require_version=True)
+        service = ClueService(
+            session, orm_user(session, request.state.user), require_version=True, ip=client_ip(request)
+        )
         try:
             action(service, expected)
         except PermissionDenied as exc:  # a role or unit reaching past its rights: a refused attempt
