@@ -3,6 +3,9 @@
 Operators drop a feed's files into ``<home>/inbox/<feed>/``. Each run lands them (idempotently:
 a file already in the lake is not landed twice) and emits one Asset per landed table, which
 schedules the cross-match DAG.
+
+Only the valid feed files make DAGs: a broken one is left out here (its problems are the import
+error of ``feed_errors.py``), so that it cannot take the other feeds' DAGs down with this file.
 """
 
 from __future__ import annotations

@@ -11,6 +11,7 @@ from qingfeng import __version__
 
 COMMAND_MODULES = (
     "qingfeng.ingest.cli",  # ingest, quality
+    "qingfeng.feeds.cli",  # feeds check
     "qingfeng.synth.cli",  # synth
     "qingfeng.resolve_cli",  # resolve, graph, resolution-quality
     "qingfeng.register.cli",  # db, clues, report

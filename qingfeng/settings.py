@@ -42,8 +42,14 @@ class Settings(BaseSettings):
         ge=183,
         description="audit records are kept at least this long (网络安全法 第二十一条: six months)",
     )
-    feeds_dir: Path = PROJECT_ROOT / "feeds"
-    expectations_dir: Path = PROJECT_ROOT / "expectations"
+    feeds_dir: Path = Field(
+        default=PROJECT_ROOT / "feeds",
+        description="The feed files (<feed>.yml): deployment configuration, e.g. /etc/qingfeng/feeds.",
+    )
+    expectations_dir: Path = Field(
+        default=PROJECT_ROOT / "expectations",
+        description="The GX suites (<table>.json) of the feeds' tables, e.g. /etc/qingfeng/expectations.",
+    )
     rules_config: Path = PROJECT_ROOT / "config" / "rules.yml"
 
     @cached_property

@@ -15,38 +15,55 @@ from qingfeng.settings import PROJECT_ROOT
 
 DAGS = PROJECT_ROOT / "dags"
 
-# Parses dags/ in a fresh interpreter (Airflow's config is read at import) and reports what it saw.
+# Parses dags/ in a fresh interpreter (Airflow's config is read at import) and reports what it saw:
+# once per feeds folder given ("-" for the default), so that Airflow's start-up is paid once.
 PARSE = r"""
-import json, sys, time
+import json, os, sys, time
 from airflow.dag_processing.dagbag import DagBag
-t0 = time.perf_counter()
-bag = DagBag(dag_folder=sys.argv[1])
-seconds = time.perf_counter() - t0
-per_file = {}
-for stat in bag.dagbag_stats:
-    per_file[stat.file] = stat.duration.total_seconds() if hasattr(stat.duration, "total_seconds") else stat.duration
-dags = {}
-for dag_id, dag in bag.dags.items():
-    tasks = {}
-    for t in dag.tasks:
-        tasks[t.task_id] = {"retries": t.retries, "outlets": sorted(a.uri for a in t.outlets)}
-    dags[dag_id] = {
-        "doc_md": dag.doc_md or "",
-        "tags": sorted(dag.tags),
-        "timetable": type(dag.timetable).__name__,
-        "summary": dag.schedule if isinstance(dag.schedule, str) else None,
-        "schedule_assets": sorted(a.uri for a in getattr(dag.schedule, "objects", [])),
-        "tasks": tasks,
-    }
-heavy = sorted(m for m in sys.modules if m.split(".")[0] == "pyspark" or m.startswith(("qingfeng.ingest", "qingfeng.jobs", "qingfeng.register", "great_expectations")))
-print(json.dumps({"errors": {str(k): str(v) for k, v in bag.import_errors.items()}, "seconds": seconds,
-                  "per_file": per_file, "dags": dags, "heavy": heavy}))
+out = []
+for feeds_dir in sys.argv[2:]:
+    if feeds_dir == "-":
+        os.environ.pop("QINGFENG_FEEDS_DIR", None)
+    else:
+        os.environ["QINGFENG_FEEDS_DIR"] = feeds_dir
+    t0 = time.perf_counter()
+    bag = DagBag(dag_folder=sys.argv[1])
+    seconds = time.perf_counter() - t0
+    per_file = {}
+    for stat in bag.dagbag_stats:
+        per_file[stat.file] = stat.duration.total_seconds() if hasattr(stat.duration, "total_seconds") else stat.duration
+    dags = {}
+    for dag_id, dag in bag.dags.items():
+        tasks = {}
+        for t in dag.tasks:
+            tasks[t.task_id] = {"retries": t.retries, "outlets": sorted(a.uri for a in t.outlets)}
+        dags[dag_id] = {
+            "doc_md": dag.doc_md or "",
+            "tags": sorted(dag.tags),
+            "timetable": type(dag.timetable).__name__,
+            "summary": dag.schedule if isinstance(dag.schedule, str) else None,
+            "schedule_assets": sorted(a.uri for a in getattr(dag.schedule, "objects", [])),
+            "tasks": tasks,
+        }
+    heavy = sorted(m for m in sys.modules if m.split(".")[0] == "pyspark" or m.startswith(("qingfeng.ingest", "qingfeng.jobs", "qingfeng.register", "great_expectations")))
+    out.append({"errors": {str(k): str(v) for k, v in bag.import_errors.items()}, "seconds": seconds,
+                "per_file": per_file, "dags": dags, "heavy": heavy})
+print(json.dumps(out))
 """
+
+BROKEN_FEED = "subsidy"  # its feed file gets a typo'd key in the broken parse
 
 
 @pytest.fixture(scope="module")
-def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict:
+def parses(tmp_path_factory: pytest.TempPathFactory) -> dict:
     home = tmp_path_factory.mktemp("airflow_parse")
+    broken = home / "feeds"
+    broken.mkdir()
+    for path in (PROJECT_ROOT / "feeds").glob("*.yml"):
+        text = path.read_text(encoding="utf-8")
+        if path.stem == BROKEN_FEED:
+            text = text.replace("    columns:", "    colums:", 1)
+        (broken / path.name).write_text(text, encoding="utf-8")
     env = dict(
         os.environ,
         AIRFLOW_HOME=str(home / "airflow"),
@@ -57,10 +74,20 @@ def parsed(tmp_path_factory: pytest.TempPathFactory) -> dict:
     )
     env.pop("QINGFENG_DAG_RETRIES", None)
     proc = subprocess.run(
-        [sys.executable, "-c", PARSE, str(DAGS)], env=env, capture_output=True, text=True, timeout=300
+        [sys.executable, "-c", PARSE, str(DAGS), "-", str(broken)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    real, with_broken = json.loads(proc.stdout.strip().splitlines()[-1])
+    return {"real": real, "broken": with_broken, "broken_dir": broken}
+
+
+@pytest.fixture(scope="module")
+def parsed(parses: dict) -> dict:
+    return parses["real"]
 
 
 def test_dagbag_has_no_import_errors_and_parses_fast(parsed: dict) -> None:
@@ -95,6 +122,36 @@ def test_cross_match_is_scheduled_on_every_landed_table(parsed: dict) -> None:
     assert dag["timetable"] == "AssetTriggeredTimetable"
     assert dag["schedule_assets"] == sorted(f"qingfeng://lake/standardized/{t}" for t in tables)
     assert set(dag["tasks"]) == {"resolve_graph", "rules_publish"}  # few, coarse tasks
+
+
+def test_a_broken_feed_file_is_one_import_error_and_every_other_dag_still_loads(parses: dict) -> None:
+    bag, real = parses["broken"], parses["real"]
+    # one import error, of the file that reports broken feeds, naming the feed file and the field
+    assert len(bag["errors"]) == 1, bag["errors"]
+    ((path, error),) = bag["errors"].items()
+    assert Path(path).name == "feed_errors.py"
+    bad_file = parses["broken_dir"] / f"{BROKEN_FEED}.yml"
+    assert f"{bad_file}: files.0.colums: unknown key 'colums' (did you mean 'columns'?)" in error
+    # the other feeds' ingest DAGs, the cross-match and the report still load, as they were
+    good = [f for f in load_feeds(PROJECT_ROOT / "feeds") if f.feed != BROKEN_FEED]
+    assert {d for d in bag["dags"] if d.startswith("ingest_")} == {f"ingest_{f.feed}" for f in good}
+    assert set(bag["dags"]) == set(real["dags"]) - {f"ingest_{BROKEN_FEED}"}
+    for dag_id, dag in bag["dags"].items():
+        if dag_id != "cross_match":
+            assert dag == real["dags"][dag_id], dag_id
+    # the cross-match is scheduled on the good feeds' tables
+    lost = {
+        f"qingfeng://lake/standardized/{t}"
+        for f in load_feeds(PROJECT_ROOT / "feeds")
+        if f.feed == BROKEN_FEED
+        for t in f.tables
+    }
+    cross = bag["dags"]["cross_match"]
+    assert cross["schedule_assets"] == [
+        a for a in real["dags"]["cross_match"]["schedule_assets"] if a not in lost
+    ]
+    assert cross["tasks"] == real["dags"]["cross_match"]["tasks"]
+    assert bag["heavy"] == []
 
 
 def test_every_dag_has_doc_tags_and_retries(parsed: dict) -> None:

@@ -94,4 +94,12 @@ def test_feed_name_must_match_file_and_tables_must_be_unique(tmp_path: Path) -> 
     _write(tmp_path, "toy", GOOD)
     _write(tmp_path, "toy2", GOOD.replace("feed: toy", "feed: toy2"))
     with pytest.raises(FeedFileError, match="table 'toy' is declared by both toy and toy2"):
-        load_feeds(tmp_path)
+        load_feeds(tmp_path, strict=True)
+    # not strict (the DAG files, `qingfeng ingest`): both are left out and named, the others load
+    _write(tmp_path, "toy3", GOOD.replace("feed: toy", "feed: toy3").replace("table: toy", "table: toy3"))
+    loaded = load_feeds(tmp_path)
+    assert [f.feed for f in loaded] == ["toy3"]
+    assert [(p.file.name, p.field) for p in loaded.problems] == [
+        ("toy.yml", "files.0.table"),
+        ("toy2.yml", "files.0.table"),
+    ]

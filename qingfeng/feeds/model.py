@@ -3,23 +3,72 @@
 A feed (``feeds/<feed>.yml``) is one agency export. It holds one or more file kinds; each
 file kind lands as one table. The model is the contract between data engineers and the
 ingest engine: a broken feed file fails here with the file and the field named.
+
+Feed files are loaded one by one (:func:`load_feeds` returns a :class:`FeedSet`): a broken file
+is reported with its file, field and message, and the other feeds load, so that one bad file
+cannot take the other feeds' DAGs, the cross-match or ``qingfeng ingest`` down.
 """
 
 from __future__ import annotations
 
+import difflib
+import enum
+import logging
 import re
+import typing
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import PydanticCustomError
+
+log = logging.getLogger(__name__)
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
 
 
+# A validator's error about one field of the model it validates: the loader appends the field to
+# the error's location, so that the problem names e.g. ``files.0.sheet`` rather than ``files.0``.
+FIELD_ERROR = "feed_field"
+
+
+def _field_error(name: str, message: str) -> PydanticCustomError:
+    return PydanticCustomError(FIELD_ERROR, "{field}: {detail}", {"field": name, "detail": message})
+
+
+@dataclass(frozen=True)
+class FeedProblem:
+    """One problem of one feed file: the file, where in it (``files.0.columns.身份证号.type``; empty
+    for the whole file), and what is wrong. Warnings (``qingfeng feeds check`` only) do not fail."""
+
+    file: Path
+    field: str
+    message: str
+    severity: Literal["error", "warning"] = "error"
+
+    def __str__(self) -> str:
+        where = f"{self.field}: " if self.field else ""
+        return f"{self.file}: {where}{self.message}"
+
+
 class FeedFileError(ValueError):
     """A feed file that does not describe a valid feed."""
+
+    def __init__(self, message: str, problems: Iterable[FeedProblem] = ()) -> None:
+        super().__init__(message)
+        self.problems = list(problems)
 
 
 class ColumnType(StrEnum):
@@ -43,6 +92,21 @@ class OnInvalid(StrEnum):
     keep = "keep"  # the row is accepted; the raw value and a status column are kept for a later stage
 
 
+def output_columns_of(columns: Iterable[ColumnSpec]) -> list[str]:
+    out: list[str] = []
+    for col in columns:
+        out.append(col.name)
+        if col.type in ID_TYPES:
+            out += [f"{col.name}_raw", f"{col.name}_status"]
+    return out
+
+
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'columns'?)`` when a known word is close to ``word``."""
+    close = difflib.get_close_matches(word, list(known), n=1, cutoff=0.6)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
 class ColumnSpec(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -64,7 +128,7 @@ class ColumnSpec(BaseModel):
     @model_validator(mode="after")
     def _enum_has_values(self) -> ColumnSpec:
         if self.type is ColumnType.enum and not self.values:
-            raise ValueError(f"column {self.name!r} is an enum but lists no values")
+            raise _field_error("values", f"column {self.name!r} is an enum but lists no values")
         return self
 
 
@@ -104,6 +168,10 @@ class FileSpec(BaseModel):
     keys: list[str] = Field(default_factory=list)
     checks: list[RowCheck] = Field(default_factory=list)
     expectation_suite: str | None = None
+    examples: list[str] = Field(
+        default_factory=list,
+        description="real file names of this kind; `qingfeng feeds check` runs the pattern against them",
+    )
 
     @field_validator("table")
     @classmethod
@@ -121,36 +189,58 @@ class FileSpec(BaseModel):
             raise ValueError(f"pattern {v!r} is not a regular expression: {exc}") from exc
         return v
 
-    @model_validator(mode="after")
-    def _consistent(self) -> FileSpec:
-        declared = [c.name for c in self.columns.values()]
+    @field_validator("columns")
+    @classmethod
+    def _canonical_names_unique(cls, v: dict[str, ColumnSpec]) -> dict[str, ColumnSpec]:
+        declared = [c.name for c in v.values()]
         dupes = {n for n in declared if declared.count(n) > 1}
         if dupes:
-            raise ValueError(f"table {self.table}: canonical names used twice: {sorted(dupes)}")
-        names = self.output_columns
-        for key in self.keys:
-            if key not in names:
-                raise ValueError(f"table {self.table}: key {key!r} is not a declared column")
-        for check in self.checks:
-            if check.column and check.column not in names:
-                raise ValueError(
-                    f"table {self.table}: check {check.reason} names unknown column {check.column!r}"
+            raise ValueError(f"canonical names used twice: {sorted(dupes)}")
+        return v
+
+    @field_validator("keys")
+    @classmethod
+    def _keys_declared(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if "columns" not in info.data:  # the columns are broken: reported on their own
+            return v
+        names = output_columns_of(info.data["columns"].values())
+        unknown = [key for key in v if key not in names]
+        if unknown:
+            raise ValueError(
+                "; ".join(
+                    f"key {key!r} is not a declared column{did_you_mean(key, names)}" for key in unknown
                 )
+            )
+        return v
+
+    @field_validator("checks")
+    @classmethod
+    def _check_columns_declared(cls, v: list[RowCheck], info: ValidationInfo) -> list[RowCheck]:
+        if "columns" not in info.data:
+            return v
+        names = output_columns_of(info.data["columns"].values())
+        unknown = [
+            f"checks.{i} ({check.reason}): column {check.column!r} is not a declared column"
+            f"{did_you_mean(check.column, names)}"
+            for i, check in enumerate(v)
+            if check.column and check.column not in names
+        ]
+        if unknown:
+            raise ValueError("; ".join(unknown))
+        return v
+
+    @model_validator(mode="after")
+    def _consistent(self) -> FileSpec:
         if self.format == "xlsx" and not self.sheet:
-            raise ValueError(f"table {self.table}: an xlsx file kind must name its sheet")
+            raise _field_error("sheet", f"table {self.table}: an xlsx file kind must name its sheet")
         if self.format == "csv" and not self.encoding:
-            raise ValueError(f"table {self.table}: a csv file kind must declare its encoding")
+            raise _field_error("encoding", f"table {self.table}: a csv file kind must declare its encoding")
         return self
 
     @property
     def output_columns(self) -> list[str]:
         """Canonical columns of the landed table (ID columns also keep ``_raw`` and ``_status``)."""
-        out: list[str] = []
-        for col in self.columns.values():
-            out.append(col.name)
-            if col.type in ID_TYPES:
-                out += [f"{col.name}_raw", f"{col.name}_status"]
-        return out
+        return output_columns_of(self.columns.values())
 
     def matches(self, file_name: str) -> bool:
         return re.fullmatch(self.pattern, file_name) is not None
@@ -188,32 +278,239 @@ class FeedSpec(BaseModel):
         return [f.table for f in self.files]
 
 
-def load_feed(path: Path) -> FeedSpec:
+@dataclass
+class ParsedFeed:
+    """One feed file, read and validated: its spec when valid, else its problems."""
+
+    path: Path
+    spec: FeedSpec | None
+    problems: list[FeedProblem]
+    data: Any = None  # the YAML document, when it parsed
+
+
+def parse_feed(path: Path) -> ParsedFeed:
+    """Read and validate one feed file; every problem is reported, none is raised."""
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as exc:
+        return ParsedFeed(path, None, [FeedProblem(path, "", f"not UTF-8 text: {exc}")])
     except yaml.YAMLError as exc:
-        raise FeedFileError(f"{path}: not valid YAML: {exc}") from exc
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        message = f"not valid YAML: {exc}".replace("\n", " ")
+        return ParsedFeed(path, None, [FeedProblem(path, where, message)])
+    except OSError as exc:
+        return ParsedFeed(path, None, [FeedProblem(path, "", f"cannot be read: {exc}")])
     if not isinstance(data, dict):
-        raise FeedFileError(f"{path}: a feed file must be a mapping with 'feed', 'title' and 'files'")
+        return ParsedFeed(
+            path,
+            None,
+            [FeedProblem(path, "", "a feed file must be a mapping with 'feed', 'title' and 'files'")],
+            data,
+        )
     try:
         spec = FeedSpec.model_validate(data)
     except ValidationError as exc:
-        lines = [f"{path}: invalid feed file"]
-        for err in exc.errors():
-            where = ".".join(str(p) for p in err["loc"])
-            lines.append(f"  {where}: {err['msg']}")
-        raise FeedFileError("\n".join(lines)) from None
+        return ParsedFeed(path, None, _problems(path, exc.errors()), data)
     if spec.feed != path.stem:
-        raise FeedFileError(f"{path}: feed name {spec.feed!r} must equal the file name {path.stem!r}")
-    return spec
+        problem = FeedProblem(path, "feed", f"feed name {spec.feed!r} must equal the file name {path.stem!r}")
+        return ParsedFeed(path, None, [problem], data)
+    return ParsedFeed(path, spec, [], data)
 
 
-def load_feeds(feeds_dir: Path) -> list[FeedSpec]:
-    feeds = [load_feed(p) for p in sorted(feeds_dir.glob("*.yml"))]
-    tables: dict[str, str] = {}
-    for feed in feeds:
-        for table in feed.tables:
-            if table in tables:
-                raise FeedFileError(f"table {table!r} is declared by both {tables[table]} and {feed.feed}")
-            tables[table] = feed.feed
-    return feeds
+def load_feed(path: Path) -> FeedSpec:
+    parsed = parse_feed(path)
+    if parsed.spec is None:
+        raise FeedFileError(_describe(path, parsed.problems), parsed.problems)
+    return parsed.spec
+
+
+def _describe(path: Path, problems: list[FeedProblem]) -> str:
+    lines = [f"{path}: invalid feed file"]
+    lines += [f"  {p.field}: {p.message}" if p.field else f"  {p.message}" for p in problems]
+    return "\n".join(lines)
+
+
+class FeedSet(list[FeedSpec]):
+    """The valid feeds of a folder (a list, in file name order) and the problems of the others."""
+
+    def __init__(
+        self,
+        folder: Path,
+        feeds: Iterable[FeedSpec],
+        problems: Iterable[FeedProblem],
+        parsed: Iterable[ParsedFeed],
+    ) -> None:
+        super().__init__(feeds)
+        self.folder = folder
+        self.problems = list(problems)
+        self.parsed = list(parsed)
+
+    @property
+    def broken(self) -> dict[Path, list[FeedProblem]]:
+        """The files that did not load, with their problems."""
+        out: dict[Path, list[FeedProblem]] = {}
+        for problem in self.problems:
+            out.setdefault(problem.file, []).append(problem)
+        return out
+
+    def broken_feed_for(self, file_name: str) -> Path | None:
+        """The broken feed file whose (still readable) pattern claims ``file_name``, if any: its
+        deliveries cannot be ingested until the feed file is fixed."""
+        for parsed in self.parsed:
+            if parsed.path not in self.broken:
+                continue
+            for pattern in _raw_patterns(parsed.data):
+                if re.fullmatch(pattern, file_name):
+                    return parsed.path
+        return None
+
+    def report(self) -> str:
+        """The problems as one message (the Airflow import error of ``dags/feed_errors.py``)."""
+        lines = [
+            f"broken feed files in {self.folder} ({len(self.problems)} problem(s)): their ingest DAGs are "
+            "not loaded, the other feeds' DAGs are:"
+        ]
+        lines += [f"  {p}" for p in self.problems]
+        lines.append("Fix the file(s), then check them with `qingfeng feeds check`.")
+        return "\n".join(lines)
+
+
+def _raw_patterns(data: Any) -> list[str]:
+    items = data.get("files") if isinstance(data, dict) else None
+    out = []
+    for item in items if isinstance(items, list) else []:
+        pattern = item.get("pattern") if isinstance(item, dict) else None
+        if isinstance(pattern, str):
+            try:
+                re.compile(pattern)
+            except re.error:
+                continue
+            out.append(pattern)
+    return out
+
+
+def load_feeds(feeds_dir: Path, *, strict: bool = False, log_problems: bool = True) -> FeedSet:
+    """Every feed of ``feeds_dir``, one file at a time.
+
+    A broken file is left out and reported in ``FeedSet.problems`` (and logged); the others load.
+    Two feeds that declare the same table are both left out: which one is wrong is not knowable
+    here, and landing a table from the wrong feed is worse than not landing it. ``strict=True``
+    raises :class:`FeedFileError` with every problem instead; ``log_problems=False`` is for
+    callers that report the problems themselves.
+    """
+    feeds_dir = Path(feeds_dir)
+    parsed: list[ParsedFeed] = []
+    problems: list[FeedProblem] = []
+    if not feeds_dir.is_dir():
+        problems.append(FeedProblem(feeds_dir, "", "the feeds folder does not exist (QINGFENG_FEEDS_DIR)"))
+    else:
+        # hidden files are editors' and deployers' temporary files (.#x.yml), not feeds
+        parsed = [parse_feed(p) for p in sorted(feeds_dir.glob("*.yml")) if not p.name.startswith(".")]
+        problems += [
+            FeedProblem(p, "", "feed files end in .yml: this file is not read; rename it")
+            for p in sorted(feeds_dir.glob("*.yaml"))
+            if not p.name.startswith(".")
+        ]
+    for item in parsed:
+        problems += item.problems
+    owners: dict[str, list[tuple[ParsedFeed, int]]] = {}
+    for item in parsed:
+        for i, spec in enumerate(item.spec.files if item.spec else []):
+            owners.setdefault(spec.table, []).append((item, i))
+    clashing: set[Path] = set()
+    for table, claims in owners.items():
+        if len(claims) < 2:
+            continue
+        names = " and ".join(item.spec.feed for item, _ in claims if item.spec)
+        for item, i in claims:
+            clashing.add(item.path)
+            problems.append(
+                FeedProblem(item.path, f"files.{i}.table", f"table {table!r} is declared by both {names}")
+            )
+    if problems and strict:
+        raise FeedFileError("\n".join(str(p) for p in problems), problems)
+    for problem in problems if log_problems else []:
+        log.warning("feed file left out: %s", problem)
+    feeds = [item.spec for item in parsed if item.spec is not None and item.path not in clashing]
+    return FeedSet(feeds_dir, feeds, problems, parsed)
+
+
+# ---- turning pydantic's errors into problems that name the field and suggest the right word ----
+
+
+def _problems(path: Path, errors: list[Any]) -> list[FeedProblem]:
+    """One problem per error, except that a required key that is missing because it is misspelt
+    is one problem (``unknown key 'colums' (did you mean 'columns'?)``), not two."""
+    misspelt = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            parent = _model_at(tuple(err["loc"][:-1]))
+            close = difflib.get_close_matches(
+                str(err["loc"][-1]), list(parent.model_fields) if parent else [], 1, 0.6
+            )
+            misspelt |= {(*err["loc"][:-1], close[0])} if close else set()
+    return [
+        _problem(path, err)
+        for err in errors
+        if not (err["type"] == "missing" and tuple(err["loc"]) in misspelt)
+    ]
+
+
+def _problem(path: Path, err: Any) -> FeedProblem:
+    loc = tuple(err["loc"])
+    message = str(err["msg"])
+    kind = err["type"]
+    if kind == FIELD_ERROR:
+        loc, message = (*loc, err["ctx"]["field"]), str(err["ctx"]["detail"])
+    elif kind == "extra_forbidden":
+        key = str(loc[-1])
+        parent = _model_at(loc[:-1])
+        names = list(parent.model_fields) if parent else []
+        hint = did_you_mean(key, names) or (f" (known keys: {', '.join(names)})" if names else "")
+        message = f"unknown key {key!r}{hint}"
+    elif kind == "enum":
+        choices = _enum_at(loc)
+        value = err.get("input")
+        what = "column type" if choices is not None and choices is ColumnType else "value"
+        values = [str(m.value) for m in choices] if choices else []
+        hint = did_you_mean(str(value), values) if values else ""
+        message = f"unknown {what} {value!r}{hint}; known: {', '.join(values)}" if values else message
+    elif kind == "missing":
+        message = "required field is missing"
+    message = message.removeprefix("Value error, ")
+    return FeedProblem(path, ".".join(str(p) for p in loc), message)
+
+
+def _model_in(annotation: Any) -> tuple[type[BaseModel] | None, bool]:
+    """The model inside an annotation, and whether it is the item of a list or dict."""
+    origin = typing.get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation, False
+    for arg in typing.get_args(annotation):
+        model, _ = _model_in(arg)
+        if model is not None:
+            return model, origin in (list, dict)
+    return None, False
+
+
+def _model_at(loc: tuple[Any, ...]) -> type[BaseModel] | None:
+    """The model validating the mapping at ``loc`` of a feed document (``files.0.columns.编号``)."""
+    model: type[BaseModel] | None = FeedSpec
+    pending = False  # the next part is a list index or a dict key
+    for part in loc:
+        if pending:
+            pending = False
+            continue
+        if model is None or part not in model.model_fields:
+            return None
+        model, pending = _model_in(model.model_fields[part].annotation)
+    return None if pending else model
+
+
+def _enum_at(loc: tuple[Any, ...]) -> type[enum.Enum] | None:
+    model = _model_at(loc[:-1])
+    if model is None or loc[-1] not in model.model_fields:
+        return None
+    annotation = model.model_fields[loc[-1]].annotation
+    return annotation if isinstance(annotation, type) and issubclass(annotation, enum.Enum) else None

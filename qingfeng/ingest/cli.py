@@ -11,6 +11,7 @@ import click
 from qingfeng.clikit import fail, with_settings
 
 if TYPE_CHECKING:
+    from qingfeng.feeds.model import FeedProblem
     from qingfeng.ingest.report import IngestReport
     from qingfeng.settings import Settings
 
@@ -31,48 +32,89 @@ def ingest(settings: Settings, input_dir: Path, feeds: tuple[str, ...], as_json:
 
     Exit status 1 when a file failed, or when no file in the folder was recognised.
     Unrecognised files are listed but do not fail a run that ingested others.
+
+    A broken feed file (see `qingfeng feeds check`) is reported with its file and field, and the
+    other feeds are ingested. It fails the run (exit status 1) only when it was asked for: named
+    with --feed, or claiming (by its pattern) a file of --input, which then cannot be ingested.
     """
+    import logging
+
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from qingfeng.feeds.model import FeedFileError
+    from qingfeng.feeds.model import FeedFileError, load_feeds
 
     if not input_dir.is_dir():
         fail(f"input folder {input_dir} does not exist")
     console = Console(stderr=True)
-    with Progress(
-        TextColumn("[bold]ingest"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeElapsedColumn(),
-        TextColumn("{task.description}"),
-        console=console,
-        transient=True,
-    ) as bar:
-        task = bar.add_task("starting Spark", total=None)
+    feedset = load_feeds(settings.feeds_dir, log_problems=False)
+    broken = {path.stem: path for path in feedset.broken if path.suffix == ".yml"}
+    for problem in feedset.problems:
+        console.print(f"[red]broken feed file[/], not ingested: {problem}", highlight=False, soft_wrap=True)
+    asked_broken = sorted(set(feeds) & set(broken))
+    wanted = [f for f in feeds if f not in broken] if feeds else None
+    if feeds and not wanted:
+        fail(_broken_message(feedset.problems, asked_broken, [], ingested=False))
+    # the engine loads the feeds again: this command reported their problems already
+    feeds_log = logging.getLogger("qingfeng.feeds.model")
+    level = feeds_log.level
+    feeds_log.setLevel(logging.ERROR)
+    try:
+        with Progress(
+            TextColumn("[bold]ingest"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=True,
+        ) as bar:
+            task = bar.add_task("starting Spark", total=None)
 
-        def progress(done: int, total: int, message: str) -> None:
-            bar.update(task, completed=done, total=total, description=message)
+            def progress(done: int, total: int, message: str) -> None:
+                bar.update(task, completed=done, total=total, description=message)
 
-        from qingfeng.ingest.engine import ingest_dir
-        from qingfeng.spark import get_spark
+            from qingfeng.ingest.engine import ingest_dir
+            from qingfeng.spark import get_spark
 
-        try:
-            report = ingest_dir(
-                settings, input_dir, spark=get_spark(settings), feeds=list(feeds) or None, progress=progress
-            )
-        except (FeedFileError, FileNotFoundError) as exc:
-            fail(str(exc))
+            try:
+                report = ingest_dir(
+                    settings, input_dir, spark=get_spark(settings), feeds=wanted, progress=progress
+                )
+            except (FeedFileError, FileNotFoundError) as exc:
+                fail(str(exc))
+    finally:
+        feeds_log.setLevel(level)
     if as_json:
         click.echo(json.dumps(report.to_json(), ensure_ascii=False, indent=2))
     else:
         _print_report(console, report)
+    stranded = [
+        f"{f.file}: not ingested: its feed file {owner} is broken"
+        for f in report.files
+        if f.status == "unrecognised" and (owner := feedset.broken_feed_for(f.file)) is not None
+    ]
+    if asked_broken or stranded:
+        fail(_broken_message(feedset.problems, asked_broken, stranded, ingested=True))
     problems = [f.error or f.file for f in report.failed]
     usable = [f for f in report.files if f.status in ("ingested", "duplicate")]
     if problems:
         fail(f"{len(problems)} file(s) failed:\n  " + "\n  ".join(problems))
     if not usable:
         fail(f"no recognised file in {input_dir}")
+
+
+def _broken_message(
+    problems: list[FeedProblem], asked: list[str], stranded: list[str], *, ingested: bool
+) -> str:
+    others = "the other feeds were ingested" if ingested else "nothing was ingested"
+    lines = [f"broken feed file(s), {others} ({len(problems)} problem(s)):"]
+    lines += [f"  {p}" for p in problems]
+    if asked:
+        lines.append(f"requested with --feed: {', '.join(asked)}")
+    lines += [f"  {s}" for s in stranded]
+    lines.append("check them with `qingfeng feeds check`")
+    return "\n".join(lines)
 
 
 def _print_report(console: object, report: IngestReport) -> None:

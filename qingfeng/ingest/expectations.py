@@ -9,9 +9,12 @@ suite that sets it is refused rather than half-run.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import logging
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -48,6 +51,9 @@ def load_suite(settings: Settings, spec: FileSpec) -> Any:
         suite = ExpectationSuite(**data)
     except Exception as exc:  # JSON and GX raise several kinds for a bad suite
         raise SuiteError(f"{path}: not a valid Great Expectations suite: {exc}") from None
+    dropped = dropped_expectations(data.get("expectations") or [], suite)
+    if dropped:
+        raise SuiteError(f"{path}: " + "; ".join(dropped))
     for item in data.get("expectations", []):
         if item.get("severity", "critical") != "critical":
             raise SuiteError(
@@ -56,6 +62,36 @@ def load_suite(settings: Settings, spec: FileSpec) -> Any:
         if (item.get("meta") or {}).get("severity", "error") not in ("error", "warning"):
             raise SuiteError(f"{path}: {item.get('type')}: meta.severity must be error or warning")
     return suite
+
+
+def dropped_expectations(items: list[Any], suite: Any) -> list[str]:
+    """What GX left out of a suite (``field: message``). GX 1.24 does not raise for an expectation type
+    it does not know: ``ExpectationSuite(...)`` logs the error and drops it, so the suite would run
+    without it and pass."""
+    if len(suite.expectations) == len(items):
+        return []
+    from great_expectations.exceptions import ExpectationNotFoundError
+    from great_expectations.expectations.registry import (
+        get_expectation_impl,
+        list_registered_expectation_implementations,
+    )
+
+    from qingfeng.feeds.model import did_you_mean
+
+    found = []
+    for k, item in enumerate(items):
+        kind = item.get("type") if isinstance(item, dict) else None
+        try:
+            get_expectation_impl(str(kind))
+        except ExpectationNotFoundError:
+            hint = did_you_mean(str(kind), list_registered_expectation_implementations())
+            found.append(
+                f"expectations.{k}.type: unknown expectation type {kind!r}{hint}: GX drops it without an "
+                "error, so the suite would run without it"
+            )
+    return found or [
+        f"expectations: GX kept {len(suite.expectations)} of the {len(items)}: the others are invalid"
+    ]
 
 
 @cache
@@ -76,13 +112,30 @@ def context_for(settings: Settings) -> Any:
 
 
 # Feeds are ingested side by side, and GX is not thread-safe: its file-backed context, and even
-# its expectation registry, which fills lazily ("expect_… not found" when two threads race).
+# its expectation registry, which fills lazily ("expect_… not found" when two threads race). Nor is
+# it safe across processes: Airflow runs each ingest task in a process of its own on one home, and
+# one crashed reading great_expectations.yml while another rewrote it. So the threads of a process
+# take a lock, and the processes of a home take an advisory lock on ``<home>/gx.lock``.
 _GX_LOCK = threading.Lock()
+LOCK_FILE = "gx.lock"
+
+
+@contextmanager
+def gx_lock(settings: Settings) -> Iterator[None]:
+    """Hold GX for this thread, and the home's GX files for this process (flock: released if it dies)."""
+    root = settings.home.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    with _GX_LOCK, open(root / LOCK_FILE, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
 
 
 def validate(settings: Settings, feed: str, spec: FileSpec, accepted: DataFrame) -> list[str]:
     """Run the table's suite once on ``accepted``; return warnings, raise on an error-level failure."""
-    with _GX_LOCK:
+    with gx_lock(settings):
         try:
             result = _run_suite(settings, spec, load_suite(settings, spec), accepted)
         finally:
@@ -107,6 +160,17 @@ def validate(settings: Settings, feed: str, spec: FileSpec, accepted: DataFrame)
 
 
 def _run_suite(settings: Settings, spec: FileSpec, suite: Any, accepted: DataFrame) -> Any:
+    definition = register_suite(settings, spec, suite)
+    # BOOLEAN_ONLY keeps the Spark work to one pass per metric; a failure is re-run for its details
+    result = definition.run(batch_parameters={"dataframe": accepted}, result_format="BOOLEAN_ONLY")
+    if not result.success:
+        result = definition.run(batch_parameters={"dataframe": accepted}, result_format="SUMMARY")
+    return result
+
+
+def register_suite(settings: Settings, spec: FileSpec, suite: Any) -> Any:
+    """The table's datasource asset, suite and validation definition in the home's GX files (which
+    this writes: call it under ``gx_lock``)."""
     import great_expectations as gx
 
     context = context_for(settings)
@@ -118,19 +182,14 @@ def _run_suite(settings: Settings, spec: FileSpec, suite: Any, accepted: DataFra
     batch_def = batch_def or asset.add_batch_definition_whole_dataframe("accepted")
     suite.name = spec.suite_name
     suite = context.suites.add_or_update(suite)
-    definition = context.validation_definitions.add_or_update(
+    return context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=spec.table, data=batch_def, suite=suite)
     )
-    # BOOLEAN_ONLY keeps the Spark work to one pass per metric; a failure is re-run for its details
-    result = definition.run(batch_parameters={"dataframe": accepted}, result_format="BOOLEAN_ONLY")
-    if not result.success:
-        result = definition.run(batch_parameters={"dataframe": accepted}, result_format="SUMMARY")
-    return result
 
 
 def build_docs(settings: Settings) -> Path:
-    context = context_for(settings)
-    context.build_data_docs()
+    with gx_lock(settings):
+        context_for(settings).build_data_docs()
     return settings.home.resolve() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
 
 
