@@ -11,10 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
-from conftest import SAMPLE
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 FEEDS = ("death", "marriage")
+SAMPLE = Path(__file__).parent / "fixtures" / "sample"
 
 
 def test_ingest_processes_side_by_side_on_one_home_all_land(tmp_path: Path) -> None:

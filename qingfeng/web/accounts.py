@@ -7,8 +7,6 @@ whether that token is still a live session, on every request.
 from __future__ import annotations
 
 from fastapi import Request
-from sqlalchemy import select
-from sqlalchemy.orm import Session, joinedload
 
 from qingfeng.register import auth, users
 from qingfeng.register.models import User
@@ -28,13 +26,6 @@ def _current(user: User, *, must_change: bool = False, session_id: str | None = 
         must_change_password=must_change,
         session_id=session_id,
     )
-
-
-def load_user(session: Session, user_id: int) -> CurrentUser | None:
-    user = session.scalar(select(User).options(joinedload(User.unit)).where(User.id == user_id))
-    if user is None or not user.active:
-        return None
-    return _current(user)
 
 
 def current_from_cookie(request: Request) -> CurrentUser | None:

@@ -80,22 +80,16 @@ def test_an_admin_lists_and_ends_another_users_sessions(live):
     assert _rows(live, AccessLog, AccessLog.action == "session_end", AccessLog.target == "user:worker3")
 
 
-def test_idle_sessions_expire(tmp_path):
-    from conftest import start_server
-
-    server = start_server(tmp_path, {"QINGFENG_SESSION_IDLE_MINUTES": "1"})
-    try:
-        client = server.signed_in("analyst1")
-        assert client.get("/clues").status_code == 200
-        engine = make_engine(server.url)  # an hour of idleness, without waiting for it
-        with engine.begin() as conn:
-            conn.execute(text("UPDATE web_session SET last_seen_at = datetime(last_seen_at, '-61 minutes')"))
-        engine.dispose()
-        assert client.get("/clues").status_code == 303
-        assert _rows(server, AccessLog, AccessLog.action == "session_end", AccessLog.detail == "idle")
-    finally:
-        server.process.terminate()
-        server.process.wait(timeout=15)
+def test_idle_sessions_expire(start_live):
+    server = start_live(extra_env={"QINGFENG_SESSION_IDLE_MINUTES": "1"})
+    client = server.signed_in("analyst1")
+    assert client.get("/clues").status_code == 200
+    engine = make_engine(server.url)  # an hour of idleness, without waiting for it
+    with engine.begin() as conn:
+        conn.execute(text("UPDATE web_session SET last_seen_at = datetime(last_seen_at, '-61 minutes')"))
+    engine.dispose()
+    assert client.get("/clues").status_code == 303
+    assert _rows(server, AccessLog, AccessLog.action == "session_end", AccessLog.detail == "idle")
 
 
 def test_five_failures_lock_the_account_and_the_right_password_is_then_refused(live):
@@ -133,18 +127,12 @@ def test_unknown_and_known_user_names_answer_alike(live):
     assert 0.5 < ratio < 2, f"known/unknown response time ratio {ratio:.2f}: user names can be enumerated"
 
 
-def test_one_address_is_throttled_after_many_failures(tmp_path):
-    from conftest import start_server
-
-    server = start_server(tmp_path, {"QINGFENG_THROTTLE_FAILURES": "6"})
-    try:
-        statuses = [server.login(f"spray{i}", "Wrong#pass99")[1].status_code for i in range(7)]
-        assert statuses[:6] == [401] * 6 and statuses[6] == 429
-        _client, blocked = server.login("analyst1")  # even the right password waits out the window
-        assert blocked.status_code == 429
-    finally:
-        server.process.terminate()
-        server.process.wait(timeout=15)
+def test_one_address_is_throttled_after_many_failures(start_live):
+    server = start_live(extra_env={"QINGFENG_THROTTLE_FAILURES": "6"})
+    statuses = [server.login(f"spray{i}", "Wrong#pass99")[1].status_code for i in range(7)]
+    assert statuses[:6] == [401] * 6 and statuses[6] == 429
+    _client, blocked = server.login("analyst1")  # even the right password waits out the window
+    assert blocked.status_code == 429
 
 
 @pytest.mark.parametrize("weak", ["12345678", " " * 8, "Password123!", "abcdefghijkl", "Analyst1#ok"])
