@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from qingfeng.settings import Settings
 
 DEMO_USER = "demo"
-DEMO_PASSWORD = "Qingfeng#demo1"  # printed by the demo; a local sample district only
+DEMO_PASSWORD = "Lvshui#Qing2024"  # printed by the demo; a local sample district only
 DEMO_SEED = 20231231
 
 

@@ -28,9 +28,15 @@ def common_passwords() -> frozenset[str]:
     return frozenset(line.strip().lower() for line in lines if line.strip() and not line.startswith("#"))
 
 
-def _bare(password: str) -> str:
-    """``Password123!`` → ``password``: a common word with digits and symbols added is still common."""
-    return password.lower().strip(string.digits + string.punctuation + " ")
+def _variants(password: str) -> set[str]:
+    """``Qwer1234!@#`` → qwer1234!@#, qwer1234, qwer: a common word with digits or symbols added is
+    still common."""
+    lowered = password.lower()
+    return {
+        lowered,
+        lowered.strip(string.punctuation + " "),
+        lowered.strip(string.digits + string.punctuation + " "),
+    }
 
 
 def problems(password: str, username: str | None = None) -> list[str]:
@@ -48,7 +54,7 @@ def problems(password: str, username: str | None = None) -> list[str]:
     if username and username.lower() in lowered:
         found.append("不能包含用户名")
     common = common_passwords()
-    if lowered in common or _bare(password) in common:
+    if _variants(password) & common:
         found.append("属于常见弱口令")
     return found
 
