@@ -400,5 +400,5 @@ def test_cli_broken_feed_file_gives_a_clear_error(tmp_path, monkeypatch) -> None
     monkeypatch.setenv("QINGFENG_FEEDS_DIR", str(feeds))
     result = CliRunner().invoke(main, ["ingest", "--input", str(tmp_path), "--home", str(tmp_path / "home")])
     assert result.exit_code == 1
-    assert "toy.yml: invalid feed file" in result.output and "files" in result.output
+    assert "broken feed file, not ingested" in result.output and "toy.yml: files:" in result.output
     assert "Traceback" not in result.output
