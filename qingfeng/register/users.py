@@ -225,10 +225,15 @@ def add_unit(session: Session, name: str, code: str | None = None) -> Unit:
     return unit
 
 
-def rename_unit(session: Session, name: str, new_name: str) -> Unit:
+def require_unit(session: Session, name: str) -> Unit:
     unit = session.scalar(select(Unit).where(Unit.name == name.strip()))
     if unit is None:
         raise NotFound(f"单位「{name}」不存在")
+    return unit
+
+
+def rename_unit(session: Session, name: str, new_name: str) -> Unit:
+    unit = require_unit(session, name)
     new_name = new_name.strip()
     if not new_name or len(new_name) > 200:
         raise InvalidInput("单位名称不能为空,且不超过 200 字")
@@ -239,18 +244,14 @@ def rename_unit(session: Session, name: str, new_name: str) -> Unit:
 
 
 def activate_unit(session: Session, name: str) -> Unit:
-    unit = session.scalar(select(Unit).where(Unit.name == name.strip()))
-    if unit is None:
-        raise NotFound(f"单位「{name}」不存在")
+    unit = require_unit(session, name)
     unit.active = True
     return unit
 
 
 def deactivate_unit(session: Session, name: str) -> Unit:
     """A unit that no longer receives dispatches; its open dispatches and its liaisons stay as they are."""
-    unit = session.scalar(select(Unit).where(Unit.name == name.strip()))
-    if unit is None:
-        raise NotFound(f"单位「{name}」不存在")
+    unit = require_unit(session, name)
     unit.active = False
     return unit
 
