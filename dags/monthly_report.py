@@ -5,7 +5,7 @@ from __future__ import annotations
 import pendulum
 from airflow.sdk import dag, task
 
-from qingfeng.pipeline import dagkit
+from qingfeng.pipeline import dagkit, tasks
 
 
 @dag(
@@ -25,7 +25,7 @@ from qingfeng.pipeline import dagkit
 def monthly_report() -> None:
     @task(task_id="report")
     def report(**context) -> dict:
-        return dagkit.monthly_report_task(context)
+        return tasks.monthly_report_task(context)
 
     report()
 

@@ -11,18 +11,22 @@ from qingfeng import __version__
 
 COMMAND_MODULES = (
     "qingfeng.ingest.cli",  # ingest, quality
+    "qingfeng.ingest.deliveries",  # deliveries list|accept|reject
     "qingfeng.feeds.cli",  # feeds check
     "qingfeng.synth.cli",  # synth
     "qingfeng.resolve_cli",  # resolve, graph, resolution-quality
     "qingfeng.register.cli",  # db, clues, report
     "qingfeng.register.accounts_cli",  # users, units, audit
     "qingfeng.pipeline.cli",  # run
+    "qingfeng.pipeline.alerts",  # alerts test
+    "qingfeng.pipeline.service",  # airflow setup|env|run
     "qingfeng.evaluate",  # evaluate
     "qingfeng.rulesdoc",  # rules-doc
     "qingfeng.web.cli",  # serve
     "qingfeng.bench.cli",  # bench
     "qingfeng.spark_server",  # spark-server
     "qingfeng.demo",  # demo
+    "qingfeng.backup.cli",  # backup, restore
 )
 
 

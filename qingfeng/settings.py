@@ -9,7 +9,7 @@ import datetime as dt
 from functools import cached_property
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,30 @@ class Settings(BaseSettings):
     as_of: dt.date | None = Field(
         default=None, description="Data cut-off date of a run. Rules never read the clock."
     )
+    data_docs_after_ingest: bool = Field(
+        default=True,
+        description="rebuild GX Data Docs after each ingest (scheduled land runs leave it to the cross-match)",
+    )
+    inbox_settle_seconds: float = Field(
+        default=30, ge=0, description="a delivered file unchanged this long is complete and is ingested"
+    )
+    inbox_poll_seconds: float = Field(default=10, gt=0, description="how often the inbox watch looks")
+    cross_match_quiet_seconds: float = Field(
+        default=300,
+        ge=0,
+        description="the cross-match waits until no land run has finished for this long (one delivery, one run)",
+    )
+    cross_match_cron: str = Field(
+        default="0 2 * * *", description="nightly cross-match, run only when the landed data changed"
+    )
+    cross_match_deadline_minutes: float = Field(
+        default=180,
+        ge=0,
+        description="alert when a cross-match run is not done this long after it was queued (0: never)",
+    )
+    spark_pool_slots: int | None = Field(
+        default=None, ge=1, description="Spark tasks at once (pool qingfeng_spark); default from memory"
+    )
     escalation_warn_days: int = Field(
         default=3, ge=0, description="a dispatch due within this many days is yellow"
     )
@@ -50,6 +74,26 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "expectations",
         description="The GX suites (<table>.json) of the feeds' tables, e.g. /etc/qingfeng/expectations.",
     )
+    # Failure and deadline notices (qingfeng/pipeline/alerts.py, docs/alerts.md); no channel = log only.
+    alert_smtp_host: str | None = Field(default=None, description="SMTP server of the alert e-mails.")
+    alert_smtp_port: int = Field(default=25, ge=1, le=65535, description="587 with STARTTLS; 465 is SMTPS.")
+    alert_smtp_starttls: bool = Field(default=False, description="STARTTLS before the login.")
+    alert_smtp_user: str | None = Field(default=None, description="SMTP login, if the server wants one.")
+    alert_smtp_password: SecretStr | None = None
+    alert_email_from: str | None = Field(default=None, description="From:, default qingfeng@<host>.")
+    alert_email_to: list[str] | str = Field(
+        default_factory=list, description="Recipients: a@x.cn,b@y.cn (or a JSON list)."
+    )
+    alert_webhook_url: str | None = Field(default=None, description="Each notice is POSTed here as JSON.")
+    alert_webhook_token: SecretStr | None = Field(default=None, description="Sent as a bearer token.")
+
+    @field_validator("alert_email_to", mode="before")
+    @classmethod
+    def _split_addresses(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [a.strip() for a in value.replace(";", ",").split(",") if a.strip()]
+        return value
+
     rules_config: Path = PROJECT_ROOT / "config" / "rules.yml"
 
     @cached_property

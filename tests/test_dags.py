@@ -36,13 +36,20 @@ for feeds_dir in sys.argv[2:]:
     for dag_id, dag in bag.dags.items():
         tasks = {}
         for t in dag.tasks:
-            tasks[t.task_id] = {"retries": t.retries, "outlets": sorted(a.uri for a in t.outlets)}
+            tasks[t.task_id] = {"retries": t.retries, "outlets": sorted(a.uri for a in t.outlets),
+                                "pool": t.pool, "alerts": t.on_failure_callback is not None}
+        def flat(c):
+            return [a for o in c.objects for a in flat(o)] if hasattr(c, "objects") else [c] if c else []
+        assets = flat(getattr(dag.timetable, "asset_condition", None))
         dags[dag_id] = {
             "doc_md": dag.doc_md or "",
             "tags": sorted(dag.tags),
             "timetable": type(dag.timetable).__name__,
+            "cron": getattr(getattr(dag.timetable, "timetable", None), "expression", None),
             "summary": dag.schedule if isinstance(dag.schedule, str) else None,
-            "schedule_assets": sorted(a.uri for a in getattr(dag.schedule, "objects", [])),
+            "schedule_assets": sorted(a.uri for a in assets),
+            "watchers": sorted(w.name for a in assets for w in getattr(a, "watchers", [])),
+            "deadline": bool(getattr(dag, "deadline", None)),
             "tasks": tasks,
         }
     heavy = sorted(m for m in sys.modules if m.split(".")[0] == "pyspark" or m.startswith(("qingfeng.ingest", "qingfeng.jobs", "qingfeng.register", "great_expectations")))
@@ -104,24 +111,35 @@ def test_dag_files_import_no_spark_or_stage_code(parsed: dict) -> None:
     assert parsed["heavy"] == []
 
 
-def test_one_ingest_dag_per_feed_with_its_schedule_and_table_assets(parsed: dict) -> None:
+def test_one_ingest_dag_per_feed_on_its_watched_inbox_and_schedule(parsed: dict) -> None:
+    from airflow.sdk import CronTriggerTimetable
+
     feeds = load_feeds(PROJECT_ROOT / "feeds")
     dags = parsed["dags"]
     for feed in feeds:
         dag = dags[f"ingest_{feed.feed}"]
-        assert dag["summary"] == feed.schedule
-        outlets = dag["tasks"]["ingest"]["outlets"]
+        # a delivered file (the watched inbox asset) or the feed's own schedule runs it
+        assert dag["timetable"] == "AssetOrTimeSchedule"
+        assert dag["cron"] == CronTriggerTimetable(feed.schedule, timezone="Asia/Shanghai").expression
+        assert dag["schedule_assets"] == [f"qingfeng://inbox/{feed.feed}"]
+        assert dag["watchers"] == [f"inbox_{feed.feed}"]
+        assert set(dag["tasks"]) == {"land", "announce", "verdict"}
+        assert dag["tasks"]["land"]["pool"] == "qingfeng_spark"
+        outlets = dag["tasks"]["announce"]["outlets"]
         assert outlets == sorted(f"qingfeng://lake/standardized/{t}" for t in feed.tables)
+        assert dag["tasks"]["land"]["outlets"] == []
         assert f"inbox/{feed.feed}/" in dag["doc_md"]
     assert {d for d in dags if d.startswith("ingest_")} == {f"ingest_{f.feed}" for f in feeds}
 
 
-def test_cross_match_is_scheduled_on_every_landed_table(parsed: dict) -> None:
+def test_cross_match_is_queued_by_landed_tables_and_nightly(parsed: dict) -> None:
     tables = [t for f in load_feeds(PROJECT_ROOT / "feeds") for t in f.tables]
     dag = parsed["dags"]["cross_match"]
-    assert dag["timetable"] == "AssetTriggeredTimetable"
+    assert dag["timetable"] == "AssetOrTimeSchedule" and dag["cron"] == "0 2 * * *"
     assert dag["schedule_assets"] == sorted(f"qingfeng://lake/standardized/{t}" for t in tables)
-    assert set(dag["tasks"]) == {"resolve_graph", "rules_publish"}  # few, coarse tasks
+    assert set(dag["tasks"]) == {"wait_for_quiet", "cross_match"}  # few, coarse tasks
+    assert dag["tasks"]["cross_match"]["pool"] == "qingfeng_spark"
+    assert dag["deadline"]  # a run stuck past cross_match_deadline_minutes alerts the operator
 
 
 def test_a_broken_feed_file_is_one_import_error_and_every_other_dag_still_loads(parses: dict) -> None:
@@ -159,7 +177,9 @@ def test_every_dag_has_doc_tags_and_retries(parsed: dict) -> None:
     for dag_id, dag in parsed["dags"].items():
         assert len(dag["doc_md"]) > 80, dag_id
         assert "qingfeng" in dag["tags"], dag_id
-        assert all(t["retries"] >= 1 for t in dag["tasks"].values()), dag_id
+        # a verdict on bad files does not heal by retrying; everything else retries and alerts
+        assert all(t["retries"] >= 1 for n, t in dag["tasks"].items() if n != "verdict"), dag_id
+        assert all(t["alerts"] for t in dag["tasks"].values()), dag_id
 
 
 def test_as_of_rule() -> None:

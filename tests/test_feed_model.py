@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from pathlib import Path
 
@@ -76,6 +77,17 @@ files:
         (GOOD.replace("name: visit_no", "name: VisitNo"), "is not snake_case"),
         (GOOD.replace("'toy\\.csv'", "'toy(.csv'"), "is not a regular expression"),
         (GOOD.replace("title: toy\n", "title: toy\ncolour: red\n"), "colour"),
+        (GOOD.replace("'toy\\.csv'", "'toy_(?P<period>\\d+)\\.csv'"), "files.0.pattern: the period group"),
+        (
+            GOOD.replace("title: toy\n", "title: toy\nmax_shrink: 1.5\n"),
+            "max_shrink: max_shrink 1.5 is not a",
+        ),
+        (GOOD.replace("    keys:", "    max_shrink: -0.1\n    keys:"), "files.0.max_shrink: max_shrink -0.1"),
+        (GOOD.replace("    keys:", "    max_shrink: yes\n    keys:"), "files.0.max_shrink: max_shrink True"),
+        (
+            GOOD.replace("    keys:", "    coverage: [village]\n    keys:"),
+            "files.0.coverage: coverage column 'village'",
+        ),
     ],
 )
 def test_a_broken_feed_file_names_the_file_and_the_field(tmp_path: Path, text: str, message: str) -> None:
@@ -103,3 +115,65 @@ def test_feed_name_must_match_file_and_tables_must_be_unique(tmp_path: Path) -> 
         ("toy.yml", "files.0.table"),
         ("toy2.yml", "files.0.table"),
     ]
+
+
+D = dt.date
+
+
+@pytest.mark.parametrize(
+    ("pattern", "name", "period"),
+    [
+        (r"x_(?P<period>\d{4})\.csv", "x_2023.csv", (D(2023, 1, 1), D(2023, 12, 31))),
+        (r"x_(?P<period>\d{6})\.csv", "x_202302.csv", (D(2023, 2, 1), D(2023, 2, 28))),
+        (r"x_(?P<period>\d{6})\.csv", "x_202402.csv", (D(2024, 2, 1), D(2024, 2, 29))),  # leap year
+        (r"x_(?P<period>\d{6})\.csv", "x_202312.csv", (D(2023, 12, 1), D(2023, 12, 31))),
+        (r"x_(?P<period>\d{8})\.csv", "x_20231231.csv", (D(2023, 12, 31), D(2023, 12, 31))),
+        (r"x_(?P<period>\d{4}|\d{6})\.csv", "x_2023.csv", (D(2023, 1, 1), D(2023, 12, 31))),
+        (r"x_(?P<period>\d{4}|\d{6})\.csv", "x_202311.csv", (D(2023, 11, 1), D(2023, 11, 30))),
+        (
+            r"x_(?P<period>[0-9]{8})(?:\(更正\))?\.csv",
+            "x_20240131(更正).csv",
+            (D(2024, 1, 31), D(2024, 1, 31)),
+        ),
+        (r"x_(?P<period>\d{6})\.csv", "x_202313.csv", None),  # not a month
+        (r"x_(?P<period>\d{8})\.csv", "x_20230230.csv", None),  # not a day
+        (r"x_(?P<period>\d{6})\.csv", "y_202301.csv", None),  # not this pattern
+        (r"x_\d{6}\.csv", "x_202301.csv", None),  # no period group
+        (r"x(_(?P<period>\d{4}))?\.csv", "x.csv", None),  # the group did not take part
+    ],
+)
+def test_period_of_reads_the_year_month_or_day_of_a_file_name(pattern: str, name: str, period) -> None:
+    from qingfeng.feeds.model import FileSpec
+
+    spec = FileSpec(table="t", pattern=pattern, encoding="gbk", columns={"编号": {"name": "no"}})
+    assert spec.period_of(name) == period
+
+
+def test_shipped_feeds_name_their_periods_and_the_registry_guards_its_villages() -> None:
+    feeds = {f.feed: f for f in load_feeds(FEEDS)}
+    periods = {s.table: s.period_of(s.examples[0]) for f in feeds.values() for s in f.files if s.has_period}
+    assert periods == {
+        "cadre": (D(2023, 1, 1), D(2023, 12, 31)),
+        "cadre_relative": (D(2023, 1, 1), D(2023, 12, 31)),
+        "death_record": (D(2023, 1, 1), D(2023, 12, 31)),
+        "registry_person": (D(2023, 12, 31), D(2023, 12, 31)),
+        "marriage_registration": (D(2023, 1, 1), D(2023, 12, 31)),
+        "payroll": (D(2023, 1, 1), D(2023, 12, 31)),
+        "site_wage": (D(2023, 1, 1), D(2023, 12, 31)),
+        "subsidy_payment": (D(2023, 1, 1), D(2023, 1, 31)),
+    }
+    assert feeds["payroll"].files[0].period_of("财政供养人员工资_202306.csv") == (
+        D(2023, 6, 1),
+        D(2023, 6, 30),
+    )
+    registry = feeds["household_registry"]
+    assert registry.files[0].coverage == ["town", "village"]
+    assert registry.shrink_limit(registry.files[0]) == (0.10, "the feed's")
+
+
+def test_max_shrink_of_a_file_kind_overrides_the_feeds(tmp_path: Path) -> None:
+    text = GOOD.replace("title: toy\n", "title: toy\nmax_shrink: 0.25\n")
+    feed = load_feed(_write(tmp_path, "toy", text))
+    assert feed.shrink_limit(feed.files[0]) == (0.25, "the feed's")
+    feed = load_feed(_write(tmp_path, "toy", text.replace("    keys:", "    max_shrink: 0\n    keys:")))
+    assert feed.shrink_limit(feed.files[0]) == (0.0, "table toy's")

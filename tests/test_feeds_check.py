@@ -76,6 +76,16 @@ def test_a_good_toy_feed_passes(tmp_path: Path) -> None:
     assert (result.feeds, result.tables) == (1, 1)
 
 
+def test_a_toy_feed_with_a_period_and_the_shrink_guard_passes(tmp_path: Path) -> None:
+    feed = TOY.replace("'toy_visits_\\d{4}\\.csv'", "'toy_visits_(?P<period>\\d{4}|\\d{6})\\.csv'")
+    feed = feed.replace("[toy_visits_2023.csv]", "[toy_visits_2023.csv, toy_visits_202302.csv]")
+    feed = feed.replace("schedule:", "max_shrink: 0.2\nschedule:").replace(
+        "    keys: [visit_no]", "    keys: [visit_no]\n    coverage: [visitor_id_status]\n    max_shrink: 0"
+    )
+    result = _check(*_layout(tmp_path, feed))
+    assert result.problems == [], result.problems
+
+
 # (what is broken, the edit to the toy feed, what the error says: field and message)
 FEED_ERRORS = [
     ("typo'd top key", lambda t: t.replace("schedule:", "schedul:"), "toy.yml: schedul: unknown key 'schedul' (did you mean 'schedule'?)"),
@@ -96,6 +106,11 @@ FEED_ERRORS = [
     ("two statements", lambda t: t.replace('when: "fee < 0 AND', 'when: "fee < 0; DROP TABLE x; SELECT 1 WHERE'), "files.0.checks.0.when: must be one predicate, not several statements"),
     ("check naming no column in SQL", lambda t: t.replace("visitor_id_status =", "visitor_status ="), "files.0.checks.0.when: names 'visitor_status', not a column of table toy_visit (did you mean 'visitor_id_status'?)"),
     ("example not matched", lambda t: t.replace("[toy_visits_2023.csv]", "[toy_visits_2023.csv, toy_visit_2023.csv]"), "files.0.examples.1: 'toy_visit_2023.csv' does not match the pattern"),
+    ("period group not a date shape", lambda t: t.replace("'toy_visits_\\d{4}\\.csv'", "'toy_visits_(?P<period>\\d{4,6})\\.csv'"), "toy.yml: files.0.pattern: the period group (?P<period>\\d{4,6}) must be \\d{4} (a year), \\d{6} (a month) or \\d{8} (a day)"),
+    ("example period not a date", lambda t: t.replace("'toy_visits_\\d{4}\\.csv'", "'toy_visits_(?P<period>\\d{6})\\.csv'").replace("[toy_visits_2023.csv]", "[toy_visits_202313.csv]"), "toy.yml: files.0.examples.0: 'toy_visits_202313.csv': the period '202313' of the name is not a date"),
+    ("max_shrink not a fraction", lambda t: t.replace("    encoding: gbk\n", "    encoding: gbk\n    max_shrink: 10\n"), "toy.yml: files.0.max_shrink: max_shrink 10 is not a fraction between 0 and 1"),
+    ("max_shrink as a percentage", lambda t: t.replace("schedule:", "max_shrink: 10%\nschedule:"), "toy.yml: max_shrink: max_shrink '10%': write a fraction, e.g. 0.1 for 10%"),
+    ("coverage naming no column", lambda t: t.replace("    keys: [visit_no]", "    keys: [visit_no]\n    coverage: [visitor]"), "toy.yml: files.0.coverage: coverage column 'visitor' is not a declared column (did you mean 'visitor_id'?)"),
 ]  # fmt: skip
 
 

@@ -308,11 +308,11 @@ def test_extra_and_reordered_columns(spark, bad) -> None:
 def test_truncated_last_line_is_quarantined_with_its_text(spark, bad) -> None:
     settings, folder, report = bad
     f = _one(report, "民生补助发放明细_202302.csv")
-    assert (f.rows_read, f.rows_accepted, f.reasons) == (98, 97, {"wrong_field_count": 1})
+    assert (f.rows_read, f.rows_accepted, f.reasons) == (98, 97, {"truncated_line": 1})
     [row] = _rows(spark, settings, "quarantine", "subsidy_payment", f.file)
     last = (folder / f.file).read_bytes().decode("gb18030").splitlines()[-1]
-    assert (row["line"], row["reason"], row["raw"]) == (99, "wrong_field_count", last)
-    assert "the header has 13" in row["detail"]
+    assert (row["line"], row["reason"], row["raw"]) == (99, "truncated_line", last)
+    assert "with 4 of 13 fields" in row["detail"]
 
 
 def test_bad_values_are_quarantined_with_reason_column_and_raw(spark, bad) -> None:

@@ -11,7 +11,10 @@ with its file, field and message; nothing stops at the first one. Checked:
   ``meta.severity`` rules (:func:`qingfeng.ingest.expectations.load_suite`), and its expectations
   name only columns the table lands;
 - each file kind's ``pattern`` against its ``examples`` (and the file names of ``--samples DIR``):
-  every example matches its own pattern and no other feed's.
+  every example matches its own pattern and no other feed's, and the ``period`` group of the
+  pattern (``(?P<period>\\d{4}|\\d{6}|\\d{8})``, its shape checked by the model) reads a real year,
+  month or day from each example. ``max_shrink`` (0..1) and ``coverage`` (declared columns) of the
+  shrink guard are checked by the model.
 
 GX is imported (it is needed to parse a suite), pyspark is not: see :func:`without_pyspark`.
 """
@@ -292,6 +295,16 @@ def _check_patterns(kinds: list[_Kind], samples: Path | None, sample_names: list
                         kind.path,
                         where,
                         f"{example!r} does not match the pattern {spec.pattern!r} (matched against the whole name)",
+                    )
+                )
+            digits = spec.period_digits(example)
+            if digits is not None and spec.period_of(example) is None:
+                problems.append(
+                    FeedProblem(
+                        kind.path,
+                        where,
+                        f"{example!r}: the period {digits!r} of the name is not a date (a year YYYY, a month "
+                        "YYYYMM or a day YYYYMMDD)",
                     )
                 )
             others = sorted({k.feed for k in owners(example) if k.feed != kind.feed})

@@ -11,6 +11,8 @@ cannot take the other feeds' DAGs, the cross-match or ``qingfeng ingest`` down.
 
 from __future__ import annotations
 
+import calendar
+import datetime as dt
 import difflib
 import enum
 import logging
@@ -37,6 +39,82 @@ from pydantic_core import PydanticCustomError
 log = logging.getLogger(__name__)
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
+
+# The named group of a file pattern that carries the period of a delivery: a year, a month or a day.
+PERIOD_GROUP = "period"
+PERIOD_SHAPES = {4: "year", 6: "month", 8: "day"}
+_PERIOD_ALTERNATIVE = re.compile(r"^(?:\\d|\[0-9\])\{([468])\}$")
+DEFAULT_MAX_SHRINK = 0.10
+
+
+def period_of_digits(digits: str) -> tuple[dt.date, dt.date] | None:
+    """``2023`` -> the year, ``202302`` -> the month, ``20231231`` -> the day; None if not a date."""
+    if not digits.isdigit() or len(digits) not in PERIOD_SHAPES:
+        return None
+    try:
+        year = int(digits[:4])
+        if len(digits) == 4:
+            return dt.date(year, 1, 1), dt.date(year, 12, 31)
+        month = int(digits[4:6])
+        if len(digits) == 6:
+            return dt.date(year, month, 1), dt.date(year, month, calendar.monthrange(year, month)[1])
+        day = dt.date(year, month, int(digits[6:8]))
+    except ValueError:
+        return None
+    return day, day
+
+
+def period_group_source(pattern: str) -> str | None:
+    """The text of the ``(?P<period>…)`` group of a pattern (None when it has none)."""
+    start = pattern.find(f"(?P<{PERIOD_GROUP}>")
+    if start < 0:
+        return None
+    body = start + len(f"(?P<{PERIOD_GROUP}>")
+    depth, i, in_class = 1, body, False
+    while i < len(pattern):
+        ch = pattern[i]
+        if ch == "\\":
+            i += 2
+            continue
+        if in_class:
+            in_class = ch != "]"
+        elif ch == "[":
+            in_class = True
+        elif ch == "(":
+            depth += 1
+        elif ch == ")":
+            depth -= 1
+            if depth == 0:
+                return pattern[body:i]
+        i += 1
+    return pattern[body:]
+
+
+def _check_period_group(pattern: str) -> None:
+    """A period group is ``\\d{4}``, ``\\d{6}`` or ``\\d{8}``, or an alternation of them."""
+    source = period_group_source(pattern)
+    if source is None:
+        return
+    shapes = [_PERIOD_ALTERNATIVE.match(alt) for alt in source.split("|")]
+    if not all(shapes) or len({m.group(1) for m in shapes if m}) != len(shapes):
+        raise ValueError(
+            f"the period group (?P<period>{source}) must be \\d{{4}} (a year), \\d{{6}} (a month) or "
+            f"\\d{{8}} (a day), or an alternation of them such as (?P<period>\\d{{4}}|\\d{{6}})"
+        )
+
+
+def _check_fraction(v: Any) -> Any:
+    """``max_shrink``: a number from 0 to 1 (checked before pydantic turns ``yes`` or ``"0.1"`` into one)."""
+    if v is None:
+        return v
+    if isinstance(v, str) and v.strip().endswith("%"):
+        raise ValueError(f"max_shrink {v!r}: write a fraction, e.g. 0.1 for 10%")
+    if isinstance(v, bool) or not isinstance(v, int | float) or not 0 <= v <= 1:
+        raise ValueError(
+            f"max_shrink {v!r} is not a fraction between 0 and 1 (0.1: a delivery may have up to 10% fewer"
+            " accepted rows than the one it replaces)"
+        )
+    return v
 
 
 # A validator's error about one field of the model it validates: the loader appends the field to
@@ -157,7 +235,10 @@ class FileSpec(BaseModel):
 
     table: str
     title: str | None = None
-    pattern: str = Field(description="regular expression matched against the whole file name")
+    pattern: str = Field(
+        description="regular expression matched against the whole file name; a group "
+        "(?P<period>\\d{4}|\\d{6}|\\d{8}) names the year, month or day the delivery covers"
+    )
     format: Literal["csv", "xlsx"] = "csv"
     encoding: str | None = Field(
         default=None, description="declared encoding of a csv; detected when it lies"
@@ -171,6 +252,15 @@ class FileSpec(BaseModel):
     examples: list[str] = Field(
         default_factory=list,
         description="real file names of this kind; `qingfeng feeds check` runs the pattern against them",
+    )
+    max_shrink: float | None = Field(
+        default=None,
+        description="a superseding delivery with more than this fraction fewer accepted rows is held; "
+        "default the feed's",
+    )
+    coverage: list[str] = Field(
+        default_factory=list,
+        description="columns whose values must all still be present in a superseding delivery",
     )
 
     @field_validator("table")
@@ -187,7 +277,13 @@ class FileSpec(BaseModel):
             re.compile(v)
         except re.error as exc:
             raise ValueError(f"pattern {v!r} is not a regular expression: {exc}") from exc
+        _check_period_group(v)
         return v
+
+    @field_validator("max_shrink", mode="before")
+    @classmethod
+    def _shrink_fraction(cls, v: Any) -> Any:
+        return _check_fraction(v)
 
     @field_validator("columns")
     @classmethod
@@ -211,6 +307,24 @@ class FileSpec(BaseModel):
                     f"key {key!r} is not a declared column{did_you_mean(key, names)}" for key in unknown
                 )
             )
+        return v
+
+    @field_validator("coverage")
+    @classmethod
+    def _coverage_declared(cls, v: list[str], info: ValidationInfo) -> list[str]:
+        if "columns" not in info.data:
+            return v
+        names = output_columns_of(info.data["columns"].values())
+        problems = [
+            f"coverage column {c!r} is not a declared column{did_you_mean(c, names)}"
+            for c in v
+            if c not in names
+        ]
+        problems += [
+            f"coverage column {c!r} is listed twice" for c in sorted({c for c in v if v.count(c) > 1})
+        ]
+        if problems:
+            raise ValueError("; ".join(problems))
         return v
 
     @field_validator("checks")
@@ -246,6 +360,25 @@ class FileSpec(BaseModel):
         return re.fullmatch(self.pattern, file_name) is not None
 
     @property
+    def has_period(self) -> bool:
+        return PERIOD_GROUP in re.compile(self.pattern).groupindex
+
+    def period_digits(self, file_name: str) -> str | None:
+        """The digits the ``period`` group matched in ``file_name`` (None without a period)."""
+        match = re.fullmatch(self.pattern, file_name)
+        if match is None or PERIOD_GROUP not in match.re.groupindex:
+            return None
+        return match.group(PERIOD_GROUP)
+
+    def period_of(self, file_name: str) -> tuple[dt.date, dt.date] | None:
+        """The first and last day the file covers, from the ``period`` group of the pattern:
+        ``2023`` -> 2023-01-01..2023-12-31, ``202302`` -> 2023-02-01..2023-02-28, ``20231231`` ->
+        that day. None when the pattern has no period group, the name does not match, or the
+        digits are not a date (``202313``)."""
+        digits = self.period_digits(file_name)
+        return period_of_digits(digits) if digits else None
+
+    @property
     def suite_name(self) -> str:
         return self.expectation_suite or self.table
 
@@ -264,6 +397,10 @@ class FeedSpec(BaseModel):
     agency: str | None = None
     schedule: str | None = Field(default="@daily", description="Airflow schedule of the ingest DAG")
     description: str | None = None
+    max_shrink: float = Field(
+        default=DEFAULT_MAX_SHRINK,
+        description="a superseding delivery with more than this fraction fewer accepted rows is held",
+    )
     files: list[FileSpec] = Field(min_length=1)
 
     @field_validator("feed")
@@ -272,6 +409,17 @@ class FeedSpec(BaseModel):
         if not SNAKE.match(v):
             raise ValueError(f"feed name {v!r} is not snake_case")
         return v
+
+    @field_validator("max_shrink", mode="before")
+    @classmethod
+    def _shrink_fraction(cls, v: Any) -> Any:
+        return _check_fraction(v)
+
+    def shrink_limit(self, spec: FileSpec) -> tuple[float, str]:
+        """The ``max_shrink`` of a file kind (its own, else the feed's) and whose it is."""
+        if spec.max_shrink is not None:
+            return spec.max_shrink, f"table {spec.table}'s"
+        return self.max_shrink, "the feed's"
 
     @property
     def tables(self) -> list[str]:

@@ -30,8 +30,10 @@ if TYPE_CHECKING:
 def ingest(settings: Settings, input_dir: Path, feeds: tuple[str, ...], as_json: bool) -> None:
     """Ingest every recognised file in --input into the lake.
 
-    Exit status 1 when a file failed, or when no file in the folder was recognised.
-    Unrecognised files are listed but do not fail a run that ingested others.
+    Exit status 1 when a file failed or was held, or when no file in the folder was recognised.
+    Unrecognised files are listed but do not fail a run that ingested others. A held file (a
+    re-delivery with markedly fewer rows, or without a village, than the one it would replace)
+    waits for `qingfeng deliveries accept` or `reject`; the other files still land.
 
     A broken feed file (see `qingfeng feeds check`) is reported with its file and field, and the
     other feeds are ingested. It fails the run (exit status 1) only when it was asked for: named
@@ -96,10 +98,15 @@ def ingest(settings: Settings, input_dir: Path, feeds: tuple[str, ...], as_json:
     ]
     if asked_broken or stranded:
         fail(_broken_message(feedset.problems, asked_broken, stranded, ingested=True))
-    problems = [f.error or f.file for f in report.failed]
-    usable = [f for f in report.files if f.status in ("ingested", "duplicate")]
-    if problems:
-        fail(f"{len(problems)} file(s) failed:\n  " + "\n  ".join(problems))
+    failed = [f.error or f.file for f in report.failed if f.status == "failed"]
+    held = [f.error or f"{f.file}: held" for f in report.held]
+    usable = [f for f in report.files if f.status in ("ingested", "duplicate", "rejected")]
+    if failed or held:
+        lines = [f"{len(failed)} file(s) failed:", *[f"  {p}" for p in failed]] if failed else []
+        if held:
+            lines += [f"{len(held)} file(s) held, nothing of them landed (`qingfeng deliveries list`):"]
+            lines += [f"  {p}" for p in held]
+        fail("\n".join(lines))
     if not usable:
         fail(f"no recognised file in {input_dir}")
 
@@ -117,6 +124,14 @@ def _broken_message(
     return "\n".join(lines)
 
 
+def _short(f: object) -> str:
+    """The last column of a report row: the error, or for a held file what held it."""
+    held = getattr(f, "held", None)
+    if held:
+        return f"held: {held.get('reason', '')}"
+    return getattr(f, "error", None) or ""
+
+
 def _print_report(console: object, report: IngestReport) -> None:
     from rich.table import Table
 
@@ -132,7 +147,7 @@ def _print_report(console: object, report: IngestReport) -> None:
             str(f.rows_read),
             str(f.rows_accepted),
             str(f.rows_quarantined),
-            reasons or (f.error or ""),
+            reasons if f.status != "held" and reasons else _short(f),
         )
     console.print(table)  # type: ignore[attr-defined]
     for f in report.files:

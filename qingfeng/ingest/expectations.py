@@ -123,9 +123,15 @@ LOCK_FILE = "gx.lock"
 @contextmanager
 def gx_lock(settings: Settings) -> Iterator[None]:
     """Hold GX for this thread, and the home's GX files for this process (flock: released if it dies)."""
+    with _GX_LOCK, _files_lock(settings):
+        yield
+
+
+@contextmanager
+def _files_lock(settings: Settings) -> Iterator[None]:
     root = settings.home.resolve()
     root.mkdir(parents=True, exist_ok=True)
-    with _GX_LOCK, open(root / LOCK_FILE, "a+b") as handle:
+    with open(root / LOCK_FILE, "a+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -134,10 +140,18 @@ def gx_lock(settings: Settings) -> Iterator[None]:
 
 
 def validate(settings: Settings, feed: str, spec: FileSpec, accepted: DataFrame) -> list[str]:
-    """Run the table's suite once on ``accepted``; return warnings, raise on an error-level failure."""
-    with gx_lock(settings):
+    """Run the table's suite once on ``accepted``; return warnings, raise on an error-level failure.
+
+    Only the writing of GX's configuration files is serialised across processes: the Spark work of
+    a validation (most of its time) runs beside other ingest tasks' (their results are files of
+    their own).
+    """
+    with _GX_LOCK:
         try:
-            result = _run_suite(settings, spec, load_suite(settings, spec), accepted)
+            suite = load_suite(settings, spec)  # imports GX (seconds) before the lock, not under it
+            with _files_lock(settings):
+                definition = register_suite(settings, spec, suite)
+            result = _run_suite(definition, accepted)
         finally:
             # GX's Spark datasource persists every batch and never releases it: without this, each
             # table stays cached for the life of the JVM (of a resident Connect server: across runs)
@@ -159,8 +173,7 @@ def validate(settings: Settings, feed: str, spec: FileSpec, accepted: DataFrame)
     return warnings
 
 
-def _run_suite(settings: Settings, spec: FileSpec, suite: Any, accepted: DataFrame) -> Any:
-    definition = register_suite(settings, spec, suite)
+def _run_suite(definition: Any, accepted: DataFrame) -> Any:
     # BOOLEAN_ONLY keeps the Spark work to one pass per metric; a failure is re-run for its details
     result = definition.run(batch_parameters={"dataframe": accepted}, result_format="BOOLEAN_ONLY")
     if not result.success:
@@ -170,7 +183,7 @@ def _run_suite(settings: Settings, spec: FileSpec, suite: Any, accepted: DataFra
 
 def register_suite(settings: Settings, spec: FileSpec, suite: Any) -> Any:
     """The table's datasource asset, suite and validation definition in the home's GX files (which
-    this writes: call it under ``gx_lock``)."""
+    this writes: call it under the files lock)."""
     import great_expectations as gx
 
     context = context_for(settings)
@@ -187,10 +200,17 @@ def register_suite(settings: Settings, spec: FileSpec, suite: Any) -> Any:
     )
 
 
-def build_docs(settings: Settings) -> Path:
-    with gx_lock(settings):
-        context_for(settings).build_data_docs()
-    return settings.home.resolve() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+def build_docs(settings: Settings, *, now: bool = False) -> Path:
+    """Rebuild the Data Docs site: after each ingest, or (``now``) when a scheduled cross-match asks.
+
+    Rebuilding renders every stored validation, under the GX files lock; land tasks leave it to the
+    cross-match (``data_docs_after_ingest`` off), so that side-by-side ingests do not queue on it.
+    """
+    site = settings.home.resolve() / "gx" / "uncommitted" / "data_docs" / "local_site" / "index.html"
+    if settings.data_docs_after_ingest or now:
+        with gx_lock(settings):
+            context_for(settings).build_data_docs()
+    return site
 
 
 def _describe(config: Any) -> str:

@@ -4,6 +4,11 @@ CSV: the encoding is detected (BOM, then strict UTF-8, then the declared one), t
 matched by name, rows with the wrong number of fields are rejected with their original text.
 XLSX: the named sheet, its header row found among the first rows. Every staged row carries
 ``_line``: its 1-based physical line in the file, or its Excel row number.
+
+A CSV file cut off mid-transfer lands its complete lines: when its last record is incomplete (the
+file ends inside a character, inside a quoted field, or without a newline after fewer fields than
+the header has), that record alone is rejected as ``truncated_line``. Undecodable bytes anywhere
+else still refuse the whole file.
 """
 
 from __future__ import annotations
@@ -12,9 +17,12 @@ import _csv
 import codecs
 import csv
 import datetime as dt
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+import functools
+import io
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Literal
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -35,6 +43,10 @@ REJECT_SCHEMA = pa.schema(
         ("detail", pa.string()),
     ]
 )
+# the reasons framing rejects a CSV record for (docs/feeds.md, "Quarantine reasons")
+RejectReason = Literal["wrong_field_count", "malformed_row", "truncated_line"]
+Reject = tuple[int, int, RejectReason, str]  # first line, last line, reason, detail
+EOF_MARK = "\x00qingfeng:end-of-file\x00"  # a line no delivered file contains (see _ends_in_open_quote)
 
 
 class FramingError(ValueError):
@@ -63,22 +75,26 @@ def frame_file(path: Path, spec: FileSpec, staged: Path, rejects: Path) -> Frame
 # --- encodings -------------------------------------------------------------------------------
 
 
-def _first_bad_offset(path: Path, encoding: str) -> tuple[int | None, bool]:
-    """Byte offset of the first byte that does not decode (None if all do), and whether all is ASCII."""
+def _first_bad_offset(path: Path, encoding: str) -> tuple[int | None, bool, int]:
+    """Byte offset of the first byte that does not decode (None if all do), whether all is ASCII,
+    and how many bytes at the very end begin a character that never ends (the file was cut off
+    inside it: these alone do not count as undecodable)."""
     decoder = codecs.getincrementaldecoder(encoding)("strict")
     pos, ascii_only = 0, True
     with path.open("rb") as fh:
-        while True:
-            chunk = fh.read(CHUNK)
+        while chunk := fh.read(CHUNK):
             pending = _pending(decoder)
             try:
-                decoder.decode(chunk, final=not chunk)
+                decoder.decode(chunk)
             except UnicodeDecodeError as exc:
-                return max(pos - pending + exc.start, 0), False
-            if not chunk:
-                return None, ascii_only
+                return max(pos - pending + exc.start, 0), False, 0
             ascii_only = ascii_only and chunk.isascii()
             pos += len(chunk)
+    try:
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError as exc:  # only an incomplete sequence is left: the buffered bytes
+        return None, False, len(exc.object) - exc.start
+    return None, ascii_only, 0
 
 
 def _pending(decoder: codecs.IncrementalDecoder) -> int:
@@ -94,23 +110,27 @@ def _line_of(path: Path, offset: int) -> int:
         return fh.read(offset).count(b"\n") + 1
 
 
-def detect_encoding(path: Path, declared: str) -> tuple[str, list[str]]:
-    """The encoding to read ``path`` with, and warnings when it is not the declared one."""
+def detect_encoding(path: Path, declared: str) -> tuple[str, list[str], int]:
+    """The encoding to read ``path`` with, warnings when it is not the declared one, and the number
+    of bytes at the very end that start a character cut off by an interrupted transfer.
+
+    Such a cut-off character does not count against an encoding: a UTF-8 file cut inside its last
+    character is still read as UTF-8 (GB18030 would decode most of its bytes, as gibberish)."""
     declared = codecs.lookup(declared).name  # normalises e.g. GBK -> gbk, utf8 -> utf-8
     with path.open("rb") as fh:
         has_bom = fh.read(3) == UTF8_BOM
     if has_bom:
-        bad, _ = _first_bad_offset(path, "utf-8-sig")
+        bad, _, cut = _first_bad_offset(path, "utf-8-sig")
         if bad is None:
-            return "utf-8-sig", _lie_warning(declared, "utf-8-sig", path)
+            return "utf-8-sig", _lie_warning(declared, "utf-8-sig", path), cut
         _undecodable(path, "UTF-8 (the file starts with a UTF-8 byte order mark)", bad)
-    bad, ascii_only = _first_bad_offset(path, "utf-8")
+    bad, ascii_only, cut = _first_bad_offset(path, "utf-8")
     if bad is None:
-        return "utf-8", [] if ascii_only else _lie_warning(declared, "utf-8", path)
+        return "utf-8", [] if ascii_only else _lie_warning(declared, "utf-8", path), cut
     fallback = "gb18030" if declared in GB_FAMILY or declared.startswith("utf") else declared
-    bad_fallback, _ = _first_bad_offset(path, fallback)
+    bad_fallback, _, cut = _first_bad_offset(path, fallback)
     if bad_fallback is None:
-        return fallback, _lie_warning(declared, fallback, path)
+        return fallback, _lie_warning(declared, fallback, path), cut
     # the encoding that decodes further is the likely one: report its first bad bytes
     best, other = (("UTF-8", bad), (fallback, bad_fallback))[:: 1 if bad >= bad_fallback else -1]
     _undecodable(path, f"{best[0]} (nor {other[0]}: line {_line_of(path, other[1])})", best[1])
@@ -219,32 +239,46 @@ class _StageWriter:
 
 
 def _frame_csv(path: Path, spec: FileSpec, staged: Path, rejects: Path) -> Framed:
-    encoding, warnings = detect_encoding(path, spec.encoding or "utf-8")
+    encoding, warnings, cut = detect_encoding(path, spec.encoding or "utf-8")
     out = Framed(encoding=encoding, warnings=warnings, header_line=spec.header_row)
-    bad: list[tuple[int, int, str, str]] = []  # first line, last line, reason, detail
+    bad: list[Reject] = []
     blank_lines = 0
-    with path.open(encoding=encoding, newline="") as fh:
+    errors = "backslashreplace" if cut else "strict"  # only the cut-off character does not decode
+    with path.open(encoding=encoding, errors=errors, newline="") as fh:
         reader = csv.reader(fh)
         header: list[str] = []
         for _ in range(spec.header_row):
             header = next(reader, [])
         if not header:
             raise FramingError(f"{path.name}: line {spec.header_row}: no header row")
+        if cut and reader.line_num >= _physical_lines(path):
+            raise FramingError(
+                f"{path.name}: line {reader.line_num}: the file ends in its header, cut off inside a "
+                f"character ({_bytes(cut)} of an incomplete {encoding} character); no row to ingest"
+            )
         positions, header_warnings = _match_header(
             path, spec, header, f"line {reader.line_num} (read as {encoding})"
         )
         out.warnings += header_warnings
         width = len(header)
         staged_rows = None
-        if reader.line_num == spec.header_row and width > 1:
+        if not cut and reader.line_num == spec.header_row and width > 1:
             staged_rows = _stage_with_arrow(path, encoding, spec, positions, width, staged)
         if staged_rows is None:
-            staged_rows, bad, blank_lines = _stage_line_by_line(reader, spec, positions, width, staged)
+            cut_off = functools.partial(_cut_off, path, encoding, errors, cut, width)
+            staged_rows, bad, blank_lines = _stage_line_by_line(
+                reader, spec, positions, width, staged, cut_off
+            )
         out.rows_staged = staged_rows
     if blank_lines:
         out.warnings.append(f"{path.name}: {blank_lines} blank line(s) skipped")
+    if bad and bad[-1][2] == "truncated_line":
+        out.warnings.append(
+            f"{path.name}: line {bad[-1][0]}, the last, is cut off (an interrupted transfer?): "
+            f"quarantined as truncated_line, the complete lines before it are loaded"
+        )
     if bad:
-        _write_rejects(path, encoding, bad, rejects)
+        _write_rejects(path, encoding, errors, bad, rejects)
         for _, _, reason, _ in bad:
             out.rejected[reason] = out.rejected.get(reason, 0) + 1
     out.rows_read = out.rows_staged + len(bad)
@@ -254,10 +288,18 @@ def _frame_csv(path: Path, spec: FileSpec, staged: Path, rejects: Path) -> Frame
 
 
 def _stage_line_by_line(
-    reader: _csv.Reader, spec: FileSpec, positions: dict[str, int], width: int, staged: Path
-) -> tuple[int, list[tuple[int, int, str, str]], int]:
-    """Stage the rows after the header with Python's csv reader: (rows staged, rejects, blank lines)."""
-    bad: list[tuple[int, int, str, str]] = []
+    reader: _csv.Reader,
+    spec: FileSpec,
+    positions: dict[str, int],
+    width: int,
+    staged: Path,
+    cut_off: Callable[[int, int], str | None],
+) -> tuple[int, list[Reject], int]:
+    """Stage the rows after the header with Python's csv reader: (rows staged, rejects, blank lines).
+
+    ``cut_off(first, last)`` says why the last record (lines first..last) is cut off, or None.
+    """
+    bad: list[Reject] = []
     blank_lines = 0
     writer = _StageWriter(staged, spec, positions)
     add_row, add_line = writer.rows.append, writer.lines.append  # the hot loop avoids method calls
@@ -277,16 +319,89 @@ def _stage_line_by_line(
         line = prev + 1
         prev = reader.line_num
         if len(row) == width:
-            add_row(row)
-            add_line(line)
-            if len(writer.rows) >= BATCH_ROWS:
+            if len(writer.rows) >= BATCH_ROWS:  # before an add, so the last row is still buffered
                 writer.flush()
                 add_row, add_line = writer.rows.append, writer.lines.append
+            add_row(row)
+            add_line(line)
         elif not row:
             blank_lines += 1
         else:
             bad.append((line, prev, "wrong_field_count", f"{len(row)} fields, the header has {width}"))
+    last = max(writer.lines[-1:] + [b[0] for b in bad[-1:]], default=0)  # the last record's first line
+    detail = cut_off(last, reader.line_num) if last else None
+    if detail is not None:  # the last record is rejected as cut off, whether staged or rejected so far
+        if writer.lines and writer.lines[-1] == last:
+            writer.rows.pop()
+            writer.lines.pop()
+        else:
+            bad.pop()
+        bad.append((last, reader.line_num, "truncated_line", detail))
     return writer.close(), bad, blank_lines
+
+
+def _cut_off(
+    path: Path, encoding: str, errors: str, cut: int, width: int, first: int, last: int
+) -> str | None:
+    """Why the file's last record, on lines ``first``..``last``, was cut off (None if it is complete).
+
+    Cut off: the file ends inside a character (``cut`` bytes of it), or inside a quoted field, or
+    without a newline after fewer fields than the header's ``width``. A last line without a newline
+    that is otherwise complete is an ordinary row: many exports end that way.
+    """
+    data = _last_lines(path, last - first + 1)
+    newline = data.endswith((b"\n", b"\r"))
+    size = len(data.rstrip(b"\r\n").rsplit(b"\n", 1)[-1])
+    text = data.decode(encoding, errors)
+    rows = [r for r in csv.reader(io.StringIO(text, newline="")) if r]
+    fields = len(rows[-1]) if rows else 0
+    ends = f"the last line ends without a newline after {size} bytes"
+    if cut:
+        return f"{ends}, mid-character ({_bytes(cut)} of an incomplete {encoding} character; {fields} of {width} fields)"
+    if _ends_in_open_quote(text):
+        where = ends if not newline else f"the last line ({size} bytes) ends"
+        return f"{where} inside a quoted field that is never closed (the record starts on line {first})"
+    if not newline and fields < width:
+        return f"{ends}, with {fields} of {width} fields"
+    return None
+
+
+def _bytes(n: int) -> str:
+    return f"{n} byte{'s' if n != 1 else ''}"
+
+
+def _ends_in_open_quote(text: str) -> bool:
+    """Whether ``text`` ends inside a quoted field. Python's csv reader (like Arrow's) silently closes
+    such a field at the end of the input; a marker line appended joins the open field instead of
+    being a row of its own."""
+    if '"' not in text:
+        return False
+    lines = io.StringIO(text, newline="").readlines()
+    return sum(1 for _ in csv.reader([*lines, EOF_MARK])) == sum(1 for _ in csv.reader(lines))
+
+
+def _last_lines(path: Path, n: int) -> bytes:
+    """The bytes of the last ``n`` lines of ``path``, with their line breaks."""
+    with path.open("rb") as fh:
+        pos = fh.seek(0, io.SEEK_END)
+        chunks: list[bytes] = []
+        breaks = 0
+        while pos > 0:
+            step = min(CHUNK, pos)
+            pos -= step
+            fh.seek(pos)
+            chunk = fh.read(step)
+            breaks += chunk.count(b"\n", 0, len(chunk) - (not chunks and chunk.endswith(b"\n")))
+            chunks.append(chunk)
+            if breaks >= n:
+                break
+    data = b"".join(reversed(chunks))
+    end = len(data) - data.endswith(b"\n")
+    for _ in range(n):
+        end = data.rfind(b"\n", 0, end)
+        if end < 0:
+            return data
+    return data[end + 1 :]
 
 
 def _stage_with_arrow(
@@ -330,6 +445,9 @@ def _stage_with_arrow(
     if spec.header_row + rows != _physical_lines(path):  # a blank line (skipped), a quoted line break
         staged.unlink()
         return None
+    if _ends_in_open_quote(_last_lines(path, 1).decode(encoding)):  # Arrow closes it silently
+        staged.unlink()
+        return None
     return rows
 
 
@@ -342,11 +460,12 @@ def _physical_lines(path: Path) -> int:
     return lines + (last != b"\n")
 
 
-def _write_rejects(path: Path, encoding: str, bad: list[tuple[int, int, str, str]], target: Path) -> None:
-    """Rejected records keep their original text, read back from the file."""
+def _write_rejects(path: Path, encoding: str, errors: str, bad: list[Reject], target: Path) -> None:
+    """Rejected records keep their original text, read back from the file (the bytes of a cut-off
+    character as ``\\xNN`` escapes)."""
     wanted = {ln: i for i, (first, last, _, _) in enumerate(bad) for ln in range(first, last + 1)}
     texts = [""] * len(bad)
-    with path.open(encoding=encoding, newline="") as fh:
+    with path.open(encoding=encoding, errors=errors, newline="") as fh:
         for number, text in enumerate(fh, start=1):
             if number in wanted:
                 texts[wanted[number]] += text

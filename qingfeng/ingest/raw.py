@@ -3,6 +3,9 @@
 ``raw/<feed>/<sha256>/<name>`` keeps each delivery byte for byte beside ``manifest.json``;
 ``_manifests/<table>/<sha256>.json`` holds the reconciliation of one file for one table. A
 file whose sha256 already has a manifest for the table is a duplicate delivery.
+
+A manifest records ``period_start``/``period_end`` (ISO dates), the period the file covers by the
+``period`` group of its pattern, or null. Manifests written before the field existed read as null.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import hashlib
 import json
 import os
 import shutil
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -39,20 +43,57 @@ def manifests_dir(settings: Settings, table: str) -> Path:
     return settings.lake / "_manifests" / table
 
 
+PERIOD_FIELDS = ("period_start", "period_end")
+
+
+def _manifest(path: Path) -> dict:
+    record = json.loads(path.read_text(encoding="utf-8"))
+    for key in PERIOD_FIELDS:  # manifests written before periods were recorded
+        record.setdefault(key, None)
+    return record
+
+
 def read_manifests(settings: Settings, table: str | None = None) -> list[dict]:
+    """The current manifests (of one table): each with ``period_start``/``period_end``, ISO or None."""
     root = settings.lake / "_manifests"
     pattern = f"{table}/*.json" if table else "*/*.json"
-    return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(root.glob(pattern))]
+    return [_manifest(p) for p in sorted(root.glob(pattern))]
 
 
 def find_manifest(settings: Settings, table: str, sha: str) -> dict | None:
     path = manifests_dir(settings, table) / f"{sha}.json"
-    return json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    return _manifest(path) if path.exists() else None
 
 
-def earlier_deliveries(settings: Settings, table: str, name: str, sha: str) -> list[dict]:
-    """Manifests of the same file name with different content: the deliveries this one supersedes."""
-    return [m for m in read_manifests(settings, table) if m["file"] == name and m["sha256"] != sha]
+Period = tuple[str, str]  # (period_start, period_end), ISO dates
+
+
+def earlier_deliveries(
+    settings: Settings,
+    table: str,
+    name: str,
+    sha: str,
+    *,
+    period: Period | None = None,
+    period_of: Callable[[str], Period | None] | None = None,
+    exclude: Collection[str] = (),
+) -> list[dict]:
+    """The deliveries this one supersedes: the table's manifests of other content with the same file
+    name, or with the same ``period`` (a manifest without a recorded period gets it from its file
+    name through ``period_of``). Manifests of the shas in ``exclude`` (this batch's) are left out."""
+
+    def period_of_manifest(m: dict) -> Period | None:
+        if m.get("period_start") and m.get("period_end"):
+            return m["period_start"], m["period_end"]
+        return period_of(m["file"]) if period_of is not None else None
+
+    return [
+        m
+        for m in read_manifests(settings, table)
+        if m["sha256"] != sha
+        and m["sha256"] not in exclude
+        and (m["file"] == name or (period is not None and period_of_manifest(m) == tuple(period)))
+    ]
 
 
 def write_manifest(settings: Settings, table: str, record: dict) -> None:
@@ -65,9 +106,13 @@ def drop_manifest(settings: Settings, table: str, sha: str) -> None:
     (manifests_dir(settings, table) / f"{sha}.json").unlink(missing_ok=True)
 
 
+def raw_folder(settings: Settings, feed: str, sha: str) -> Path:
+    return settings.zone("raw") / feed / sha
+
+
 def keep_raw(settings: Settings, feed: str, source: Path, sha: str, tables: list[str]) -> Path:
     """Copy the delivery into the raw zone (once per content) and return its path there."""
-    folder = settings.zone("raw") / feed / sha
+    folder = raw_folder(settings, feed, sha)
     target = folder / source.name
     if not target.exists():
         folder.mkdir(parents=True, exist_ok=True)

@@ -3,9 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
-Status = Literal["ingested", "duplicate", "superseded", "unrecognised", "failed"]
+# held: a superseding delivery that would shrink its table (``max_shrink``) or lose a value of its
+# ``coverage`` columns; nothing of it lands until ``qingfeng deliveries accept`` (docs/feeds.md, 6).
+# rejected: a held delivery the operator refused (``qingfeng deliveries reject``): skipped, not failed.
+Status = Literal["ingested", "duplicate", "superseded", "held", "rejected", "unrecognised", "failed"]
+STATUSES: tuple[str, ...] = (
+    "ingested",
+    "duplicate",
+    "superseded",
+    "held",
+    "rejected",
+    "unrecognised",
+    "failed",
+)
 
 
 @dataclass
@@ -21,6 +33,10 @@ class FileResult:
     reasons: dict[str, int] = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     error: str | None = None
+    period_start: str | None = None  # ISO dates from the pattern's ``period`` group, else None
+    period_end: str | None = None
+    # status held: the comparison that held it (the held record's fields, docs/feeds.md, 6)
+    held: dict[str, Any] | None = None
 
     def reconcile(self) -> None:
         if self.rows_read != self.rows_accepted + self.rows_quarantined:
@@ -40,7 +56,13 @@ class IngestReport:
 
     @property
     def failed(self) -> list[FileResult]:
-        return [f for f in self.files if f.status == "failed"]
+        """The files that fail the run: ``failed`` ones and ``held`` ones (which wait for an operator).
+        ``qingfeng ingest`` and the pipeline's ingest stage exit non-zero on any, with its error."""
+        return [f for f in self.files if f.status in ("failed", "held")]
+
+    @property
+    def held(self) -> list[FileResult]:
+        return [f for f in self.files if f.status == "held"]
 
     @property
     def unrecognised(self) -> list[FileResult]:
@@ -53,7 +75,5 @@ class IngestReport:
         return {
             "input_dir": self.input_dir,
             "files": [f.to_json() for f in self.files],
-            "totals": {
-                s: self.count(s) for s in ("ingested", "duplicate", "superseded", "unrecognised", "failed")
-            },
+            "totals": {s: self.count(s) for s in STATUSES},  # type: ignore[arg-type]
         }

@@ -25,10 +25,14 @@ if TYPE_CHECKING:
     type=click.Path(exists=True, file_okay=False, path_type=Path),
     help="Folder of delivered export files.",
 )
-@as_of_option(required=True)
+@as_of_option()
 @with_settings
-def run(settings: Settings, input_dir: Path, as_of: dt.date) -> None:
-    """Ingest, resolve, graph, cross-match and publish to the register, in one process."""
+def run(settings: Settings, input_dir: Path, as_of: dt.date | None) -> None:
+    """Ingest, resolve, graph, cross-match and publish to the register, in one process.
+
+    Without --as-of, the as-of date follows the data: the end of the latest period every
+    period-named input reaches (docs/operations.md, "The as-of date").
+    """
     from rich.console import Console
 
     from qingfeng.pipeline.run import check_stages, run_pipeline
@@ -39,7 +43,8 @@ def run(settings: Settings, input_dir: Path, as_of: dt.date) -> None:
         check_stages()
     except StageError as exc:
         fail(str(exc))
-    console.print(f"清风 run  as-of [bold]{as_of}[/]  input {input_dir}  home {settings.home.resolve()}")
+    shown = as_of or "from the data"
+    console.print(f"清风 run  as-of [bold]{shown}[/]  input {input_dir}  home {settings.home.resolve()}")
     try:
         with _StageProgress(console) as progress:
             outcome = run_pipeline(settings, input_dir, as_of, hook=progress.hook, detail=progress.detail)
@@ -135,6 +140,7 @@ def print_summary(console: Console, outcome: RunOutcome) -> None:
     console.print(timing)
     publish = outcome.result("publish")
     run_id = publish.summary.get("run_id") if publish else None
+    console.print(f"As-of {outcome.as_of} ({outcome.as_of_source}).")
     console.print(f"Recorded as pipeline run {run_id}." if run_id else "Published to the register.")
 
 

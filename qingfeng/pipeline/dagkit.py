@@ -1,7 +1,7 @@
-"""What the DAG files in ``dags/`` share: assets, default arguments, the as-of rule, task bodies.
+"""What the DAG files in ``dags/`` share: assets, the Spark pool, default arguments, the as-of rule.
 
-Imported at DAG parse time, so only light modules here (no pyspark, no stage code): the task
-bodies import the stages when they run.
+Imported at DAG parse time, so only light modules here (no pyspark, no stage code); the task
+bodies are in :mod:`qingfeng.pipeline.tasks`, which imports the stages when a task runs.
 """
 
 from __future__ import annotations
@@ -19,11 +19,24 @@ TAGS = ["qingfeng"]
 # Set QINGFENG_DAG_RETRIES=0 for `airflow dags test` runs (the demo and the tests do), where a
 # retry would wait out the retry delay.
 RETRIES = int(os.environ.get("QINGFENG_DAG_RETRIES", "2"))
+
+
+def _alert(context: Mapping[str, Any]) -> None:
+    """Tell the operator (qingfeng.pipeline.alerts: e-mail, webhook); imported only when a task fails."""
+    from qingfeng.pipeline.alerts import on_task_failure
+
+    on_task_failure(context)
+
+
 DEFAULT_ARGS: dict[str, Any] = {
     "owner": "qingfeng",
     "retries": RETRIES,
     "retry_delay": dt.timedelta(minutes=5),
+    "retry_exponential_backoff": True,
+    "on_failure_callback": _alert,
 }
+# Every task that starts or attaches to Spark runs in this pool (`qingfeng airflow setup` sizes it).
+SPARK_POOL = "qingfeng_spark"
 
 # Messages of failed stages in this process, for the embedded runner (qingfeng.airflow_env) that
 # runs DAGs in-process and shows the operator the message rather than the task log.
@@ -40,6 +53,55 @@ def inbox(settings: Settings, feed: str) -> Path:
     return settings.home.resolve() / "inbox" / feed
 
 
+def spark_pool_slots(settings: Settings) -> int:
+    """Spark tasks at once: the setting, else as many drivers as fit in memory beside 2 GiB for the
+    rest, and no more than two per core (beyond that they only take turns on the cores)."""
+    if settings.spark_pool_slots:
+        return settings.spark_pool_slots
+    total = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    by_memory = (total - 2 * 2**30) // _bytes(settings.spark_driver_memory)
+    return max(1, min(by_memory, 2 * (os.cpu_count() or 1)))
+
+
+def _bytes(size: str) -> int:
+    units = {"k": 2**10, "m": 2**20, "g": 2**30, "t": 2**40}
+    size = size.strip().lower().removesuffix("b")
+    return int(float(size[:-1]) * units[size[-1]]) if size[-1] in units else int(size)
+
+
+def inbox_asset(settings: Settings, feed: str) -> Any:
+    """The feed's inbox as an asset, watched in the triggerer: a new complete file is an event."""
+    from airflow.sdk import Asset, AssetWatcher
+
+    from qingfeng.pipeline.inbox import ledger_path
+    from qingfeng.pipeline.watch import InboxTrigger
+
+    trigger = InboxTrigger(
+        feed=feed,
+        folder=str(inbox(settings, feed)),
+        ledger=str(ledger_path(settings, feed)),
+        settle_seconds=settings.inbox_settle_seconds,
+        poke_interval=settings.inbox_poll_seconds,
+    )
+    return Asset(
+        name=f"inbox.{feed}",
+        uri=f"qingfeng://inbox/{feed}",
+        group="qingfeng",
+        watchers=[AssetWatcher(name=f"inbox_{feed}", trigger=trigger)],
+    )
+
+
+def ingest_schedule(settings: Settings, feed: str, cron: str | None) -> Any:
+    """A delivered file runs the feed's DAG; its cron schedule (if any) runs it too, as a catch-up."""
+    if not cron:
+        return [inbox_asset(settings, feed)]
+    from airflow.sdk import AssetOrTimeSchedule, CronTriggerTimetable
+
+    return AssetOrTimeSchedule(
+        timetable=CronTriggerTimetable(cron, timezone=TIMEZONE), assets=inbox_asset(settings, feed)
+    )
+
+
 def asset_uri(zone: str, table: str) -> str:
     return f"qingfeng://lake/{zone}/{table}"
 
@@ -51,10 +113,10 @@ def table_asset(zone: str, table: str) -> Any:
 
 
 def as_of_for(context: Mapping[str, Any]) -> dt.date:
-    """The data cut-off date of a DAG run (documented in docs/operations.md).
+    """The period a monthly-report run reports on (documented in docs/operations.md).
 
     1. ``as_of`` in the run's conf (manual and demo runs);
-    2. the latest ``as_of`` carried by the asset events that triggered the run (cross-match);
+    2. the latest ``as_of`` carried by the asset events that triggered the run;
     3. the last day of the run's data interval, when it has one;
     4. for a scheduled (cron) run, the day before its logical date: the ``@monthly`` run of
        1 April (Asia/Shanghai) has the as-of 31 March;
@@ -110,113 +172,3 @@ def raise_for_task(exc: Exception, context: Mapping[str, Any], *, bad_input: boo
     if bad_input:
         raise AirflowFailException(str(exc)) from None
     raise RuntimeError(str(exc)) from None
-
-
-def files_in(folder: Path) -> list[Path]:
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith("."))
-
-
-# ---- task bodies: called from the @task functions, they import the stages only when they run ----
-
-
-def ingest_task(feed: str, tables: list[str], context: Mapping[str, Any]) -> dict[str, Any]:
-    from airflow.sdk.exceptions import AirflowSkipException
-
-    from qingfeng.pipeline import stages
-    from qingfeng.spark import get_spark
-
-    settings = task_settings()
-    folder = inbox(settings, feed)
-    files = files_in(folder)
-    if not files:
-        # No delivery: skipping emits no asset event, so the cross-match is not triggered for nothing.
-        raise AirflowSkipException(f"no files in {folder}")
-    try:
-        result = stages.ingest(settings, folder, spark=get_spark(settings), feeds=[feed])
-    except stages.StageError as exc:
-        raise_for_task(exc, context, bad_input=True)
-        raise
-    landed = [
-        f["file"] for f in result.summary.get("files", []) if f.get("status") in ("ingested", "superseded")
-    ]
-    if not landed:
-        # Every file is already in the lake: nothing changed, so no asset event and no cross-match.
-        raise AirflowSkipException(f"all {len(files)} file(s) in {folder} are already in the lake")
-    stamp = {"as_of": as_of_for(context).isoformat(), "feed": feed, "files": sorted(set(landed))}
-    outlet_events = context.get("outlet_events")
-    if outlet_events is not None:
-        for table in tables:
-            outlet_events[table_asset("standardized", table)].extra = stamp
-    return result.as_dict()
-
-
-def resolve_graph_task(context: Mapping[str, Any]) -> dict[str, Any]:
-    from qingfeng.pipeline import stages
-    from qingfeng.spark import get_spark
-
-    settings = task_settings()
-    spark = get_spark(settings)
-    try:
-        results = [stages.resolve(settings, spark=spark), stages.graph(settings, spark=spark)]
-    except stages.StageError as exc:
-        raise_for_task(exc, context)
-        raise
-    return {r.stage: r.as_dict() for r in results}
-
-
-def rules_publish_task(upstream: Mapping[str, Any], context: Mapping[str, Any]) -> dict[str, Any]:
-    from qingfeng.pipeline import stages
-    from qingfeng.spark import get_spark
-
-    settings = task_settings()
-    spark = get_spark(settings)
-    as_of = as_of_for(context)
-    dag_run = context.get("dag_run")
-    from qingfeng.ingest.raw import read_manifests
-
-    # The cross-match reads everything in the lake, so the run records every landed file.
-    files = [
-        {k: m.get(k) for k in ("file", "sha256", "feed", "table", "ingested_at")}
-        for m in sorted(read_manifests(settings), key=lambda m: (m.get("table") or "", m.get("file") or ""))
-    ]
-    try:
-        rules = stages.rules(settings, spark=spark, as_of=as_of)
-        run_info = {
-            "as_of": as_of,
-            "input_files": files,
-            "started_at": dt.datetime.now(dt.UTC),
-            "counts": {
-                "trigger": f"airflow {getattr(dag_run, 'dag_id', '?')} {getattr(dag_run, 'run_id', '?')}",
-                "stages": {**upstream, "rules": rules.as_dict()},
-            },
-        }
-        publish = stages.publish(settings, spark=spark, run_info=run_info)
-    except stages.StageError as exc:
-        raise_for_task(exc, context)
-        raise
-    return {"as_of": as_of.isoformat(), "rules": rules.as_dict(), "publish": publish.as_dict()}
-
-
-def monthly_report_task(context: Mapping[str, Any]) -> dict[str, Any]:
-    """Run ``qingfeng report monthly`` for the month of the run's as-of date."""
-    from qingfeng.pipeline import stages
-
-    settings = task_settings()
-    as_of = as_of_for(context)
-    month = f"{as_of:%Y-%m}"
-    out_dir = settings.home.resolve() / "reports"
-    out_dir.mkdir(parents=True, exist_ok=True)
-    try:
-        with stages.stage_errors(settings, "report"):
-            from qingfeng.cli import main
-
-            out = out_dir / f"monthly-{month}.json"
-            args = ["report", "monthly", "--month", month, "--format", "json", "--out", str(out)]
-            args += ["--home", str(settings.home)]
-            main.main(args=args, standalone_mode=False)
-    except stages.StageError as exc:
-        raise_for_task(exc, context)
-        raise
-    return {"month": month, "out": str(out)}

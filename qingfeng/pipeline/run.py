@@ -19,11 +19,13 @@ StageHook = Callable[[str, str, "stages.StageResult | None"], None]  # (stage, "
 
 @dataclasses.dataclass
 class RunOutcome:
-    as_of: dt.date
-    input_dir: Path
+    as_of: dt.date | None
+    input_dir: Path | None
     input_files: list[dict[str, Any]]
     results: list[stages.StageResult]
     started_at: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.UTC))
+    as_of_source: str = "given"
+    inputs_fingerprint: str | None = None
 
     def result(self, stage: str) -> stages.StageResult | None:
         return next((r for r in self.results if r.stage == stage), None)
@@ -63,7 +65,9 @@ def run_info(outcome: RunOutcome, *, trigger: str = "qingfeng run") -> dict[str,
         "started_at": outcome.started_at,
         "counts": {
             "trigger": trigger,
-            "input_dir": str(outcome.input_dir),
+            "input_dir": str(outcome.input_dir) if outcome.input_dir else None,
+            "as_of_source": outcome.as_of_source,
+            "inputs_fingerprint": outcome.inputs_fingerprint,
             "stages": {r.stage: r.as_dict() for r in outcome.results},
             "quarantined_per_feed": outcome.quarantined_per_feed,
         },
@@ -78,23 +82,30 @@ def check_stages(names: Sequence[str] = stages.STAGES) -> None:
 
 def run_pipeline(
     settings: Settings,
-    input_dir: Path,
-    as_of: dt.date,
+    input_dir: Path | None,
+    as_of: dt.date | None,
     *,
     hook: StageHook | None = None,
     detail: Callable[[str, str], None] | None = None,
     trigger: str = "qingfeng run",
     only: Sequence[str] = stages.STAGES,
+    input_files: list[dict[str, Any]] | None = None,
+    as_of_source: str = "given",
 ) -> RunOutcome:
-    """Run the stages (all, or ``only`` those) in order; a failure raises :class:`stages.StageError` naming the stage."""
+    """Run the stages (all, or ``only`` those) in order; a failure raises :class:`stages.StageError` naming the stage.
+
+    ``as_of`` None: the date the landed data supports (:func:`inputs.as_of_from_data`), found
+    after the ingest. ``input_files``: what the run record lists (default: the input folder's files).
+    """
     from qingfeng.spark import get_spark
 
-    input_dir = input_dir.resolve()
-    if "ingest" in only and not input_dir.is_dir():
+    input_dir = input_dir.resolve() if input_dir else None
+    if "ingest" in only and (input_dir is None or not input_dir.is_dir()):
         raise stages.StageError("ingest", f"input folder {input_dir} does not exist")
     check_stages(only)
-    files = list_input_files(input_dir) if input_dir.is_dir() else []
-    outcome = RunOutcome(as_of, input_dir, files, [])
+    if input_files is None:
+        input_files = list_input_files(input_dir) if input_dir and input_dir.is_dir() else []
+    outcome = RunOutcome(as_of, input_dir, input_files, [], as_of_source=as_of_source)
     notify = hook or (lambda *_: None)
 
     def ingest_progress(done: int, total: int, message: str) -> None:
@@ -104,10 +115,13 @@ def run_pipeline(
     with stages.stage_errors(settings, "spark"):
         spark = get_spark(settings)
     steps: list[tuple[str, Callable[[], stages.StageResult]]] = [
-        ("ingest", lambda: stages.ingest(settings, input_dir, spark=spark, progress=ingest_progress)),
+        (
+            "ingest",
+            lambda: stages.ingest(settings, input_dir or Path(), spark=spark, progress=ingest_progress),
+        ),
         ("resolve", lambda: stages.resolve(settings, spark=spark)),
         ("graph", lambda: stages.graph(settings, spark=spark)),
-        ("rules", lambda: stages.rules(settings, spark=spark, as_of=as_of)),
+        ("rules", lambda: stages.rules(settings, spark=spark, as_of=_settle_as_of(settings, outcome))),
         (
             "publish",
             lambda: stages.publish(settings, spark=spark, run_info=run_info(outcome, trigger=trigger)),
@@ -121,6 +135,20 @@ def run_pipeline(
         outcome.results.append(result)
         notify(name, "done", result)
     return outcome
+
+
+def _settle_as_of(settings: Settings, outcome: RunOutcome) -> dt.date:
+    """The run's as-of date, from the landed data when none was given; and its inputs' fingerprint."""
+    from qingfeng.pipeline import inputs
+
+    files = inputs.lake_files(settings)
+    if outcome.as_of is None:
+        found, source = inputs.as_of_from_data(files)
+        if found is None:
+            raise stages.StageError("rules", f"no as-of date: {source}; give one with --as-of YYYY-MM-DD")
+        outcome.as_of, outcome.as_of_source = found, source
+    outcome.inputs_fingerprint = inputs.fingerprint(files, outcome.as_of, settings)
+    return outcome.as_of
 
 
 # Labels of the run summary → the publish stage's outcome names (qingfeng.register.publish.OUTCOMES).

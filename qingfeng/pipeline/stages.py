@@ -172,15 +172,19 @@ def ingest(
     spark: SparkSession,
     feeds: list[str] | None = None,
     progress: Any = None,
+    per_file: bool = False,
 ) -> StageResult:
+    """``per_file``: a bad file is reported in the summary instead of failing the stage (land runs)."""
     if not input_dir.is_dir():
         raise StageError("ingest", f"input folder {input_dir} does not exist")
     result, raw = _call(settings, "ingest", input_dir, spark=spark, feeds=feeds, progress=progress)
+    if per_file:
+        return result
     failures = ingest_failures(raw)
     if failures:
         raise StageError("ingest", f"{len(failures)} file(s) failed:\n  " + "\n  ".join(failures))
     files = result.summary.get("files", [])
-    if not any(f.get("status") in ("ingested", "duplicate", "superseded") for f in files):
+    if not any(f.get("status") in ("ingested", "duplicate", "superseded", "rejected") for f in files):
         raise StageError("ingest", f"no recognised file in {input_dir}")
     return result
 
