@@ -158,6 +158,7 @@ class ColumnType(StrEnum):
     date = "date"  # any of 2023-05-10, 2023/5/10, 20230510, 2023年5月10日, Excel dates
     month = "month"  # YYYYMM -> first day of month
     money = "money"  # "2,846.00" -> decimal(18,2)
+    bank_account = "bank_account"  # digits only: spaces, hyphens, full-width digits, Excel's ' removed
     decimal = "decimal"
     int = "int"
 

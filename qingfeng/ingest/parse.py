@@ -47,6 +47,19 @@ def parse_month(v: Column) -> Column:
     return F.when(v.rlike(MONTH), F.try_to_date(F.concat_ws("-", *parts, F.lit("1")), "yyyy-M-d"))
 
 
+def bank_account(v: Column) -> Column:
+    """One account, one spelling: ``'6217 0012-3456`` and ``６２１７００１２３４５６`` both land as ``621700123456``.
+
+    Excel's text marker ``'``, spaces, hyphens and dots go; full-width digits become ASCII; letters
+    (some foreign accounts) are upper-cased. Rules compare accounts (S06, P05) on this form.
+    """
+    from pyspark.sql import functions as F
+
+    half = F.translate(v, FULL_WIDTH_DIGITS, "0123456789")
+    cleaned = F.upper(F.regexp_replace(F.regexp_replace(half, r"^['‘’`]+", ""), ACCOUNT_NOISE, ""))
+    return F.when(cleaned != "", cleaned)
+
+
 def _problem(cond: Column, reason: str, column: str | None, detail: Column) -> Column:
     from pyspark.sql import functions as F
 
@@ -72,6 +85,8 @@ def _typed(v: Column, col: ColumnSpec) -> list[tuple[str, Column]]:
         return [(col.name, parse_date(v))]
     if col.type is ColumnType.month:
         return [(col.name, parse_month(v))]
+    if col.type is ColumnType.bank_account:
+        return [(col.name, bank_account(v))]
     if col.type is ColumnType.money:
         cleaned = F.regexp_replace(v, MONEY_NOISE, "")
         return [(col.name, F.when(cleaned.rlike(NUMBER), cleaned.cast("decimal(18,2)")))]
@@ -129,6 +144,9 @@ _ID_PARSERS = {
     ColumnType.party_id: ids.party_id,
 }
 
+
+FULL_WIDTH_DIGITS = "０１２３４５６７８９"
+ACCOUNT_NOISE = r"[\s\-－—–_·.．\u3000]"
 
 # Exports pad cells with full-width (U+3000) and no-break spaces too, which a plain trim leaves alone.
 _EDGE_SPACE = " \t\r\n\u000b\u000c\u3000\u00a0\ufeff"

@@ -8,7 +8,7 @@ import random
 from pathlib import Path
 
 from qingfeng.synth import names as N
-from qingfeng.synth.ids import IdFactory, credit_code, to_legacy15, transpose, typo
+from qingfeng.synth.ids import IdFactory, credit_code, spelled_account, to_legacy15, transpose, typo
 from qingfeng.synth.people import Member, Person, Registry
 from qingfeng.synth.writers import CsvOut, Truth, fmt_date, iso, money, money_field
 
@@ -194,7 +194,7 @@ class District:
                 shown,
                 money_field(amount, amount >= 1000 and r() < 0.3),
                 fmt_date(on, DATE_STYLES[int(r() * 7)]),
-                account or self.card(p, programme),
+                spelled_account(account or self.card(p, programme), f"{p.pid}{on}"),
                 holder or p.name,
                 clerks[int(r() * 3)],
                 clerks[3],
@@ -219,7 +219,7 @@ class District:
                 [
                     f"{y}{m:02d}-{t:02d}", programme, p.town, p.village, p.hh, p.name, shown,
                     grouped if r() < 0.3 else plain, texts[m][DATE_STYLES[int(r() * 7)]],
-                    account, p.name, clerks[int(r() * 3)], clerks[3],
+                    spelled_account(account, f"{p.pid}{m}"), p.name, clerks[int(r() * 3)], clerks[3],
                 ]
             )  # fmt: skip
 
@@ -425,7 +425,7 @@ class District:
                 money(gross),
                 money(net),
                 iso(self.day(month, 25)),
-                account,
+                spelled_account(account, f"{p.pid}{month}"),
             ]
         )
 

@@ -79,3 +79,26 @@ def credit_code(rng: random.Random, seen: set[str]) -> str:
 
 def account(rng: random.Random, prefix: str = "6217") -> str:
     return prefix + "".join(rng.choice("0123456789") for _ in range(15))
+
+
+ACCOUNT_STYLES = (
+    lambda a: "'" + a,  # Excel's text marker, kept by a CSV export
+    lambda a: " ".join(a[i : i + 4] for i in range(0, len(a), 4)),
+    lambda a: "-".join(a[i : i + 4] for i in range(0, len(a), 4)),
+    lambda a: a.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+)
+ACCOUNT_NOISE_RATE = 0.05
+
+
+def spelled_account(account: str, salt: str) -> str:
+    """How a clerk typed the account on one row: mostly as is, sometimes with Excel's ', spaces,
+    hyphens or full-width digits (issue #20). Chosen by a hash of the row, not the district's
+    random stream, so the rest of the district keeps its bytes."""
+    import zlib
+
+    if not account:
+        return account
+    h = zlib.crc32(f"{account}|{salt}".encode())
+    if (h % 10_000) >= ACCOUNT_NOISE_RATE * 10_000:
+        return account
+    return ACCOUNT_STYLES[(h // 10_000) % len(ACCOUNT_STYLES)](account)
