@@ -229,6 +229,11 @@ def _reordered(rows: list[list[str]]) -> None:
         row.append("备注" if row is rows[0] else "note")
 
 
+def _blank_unit_codes(rows: list[list[str]]) -> None:
+    for row in rows[1:4]:
+        row[1] = ""
+
+
 @pytest.fixture(scope="module")
 def bad(spark, tmp_path_factory):
     folder = tmp_path_factory.mktemp("bad-input")
@@ -263,6 +268,10 @@ def bad(spark, tmp_path_factory):
         sheet.delete_rows(1)
     book.save(folder / "村社干部名册_2023.xlsx")
     (folder / "readme.txt").write_text("not an export", encoding="utf-8")
+    # a unit that leaves 单位代码 blank (issue #20.6): P02 then tells employers apart by 单位名称
+    _write_rows(
+        folder / "财政供养人员工资_2023.csv", *_edit_lines("财政供养人员工资_2023.csv", _blank_unit_codes)
+    )
     settings = _settings(tmp_path_factory.mktemp("bad-home"))
     return settings, folder, _ingest(settings, folder, spark)
 
@@ -354,6 +363,15 @@ def test_excel_without_its_title_row_still_ingests(spark, bad) -> None:
         assert any("header found on row 1, declared row 2" in w for w in f.warnings)
     cadre = {r["_line"]: r for r in _rows(spark, settings, "standardized", "cadre", "村社干部名册_2023.xlsx")}
     assert cadre[2]["name"] == "侯英浩" and cadre[2]["start_date"] == dt.date(2021, 1, 20)
+
+
+def test_a_blank_unit_code_is_accepted_with_its_unit_name(spark, bad) -> None:
+    settings, _folder, report = bad
+    f = _one(report, "财政供养人员工资_2023.csv")
+    assert f.status == "ingested" and f.rows_quarantined == 0
+    rows = _rows(spark, settings, "standardized", "payroll", f.file)
+    blank = [r for r in rows if r["employer_code"] is None]
+    assert len(blank) == 3 and all(r["employer_name"] for r in blank)
 
 
 def test_unrecognised_file_is_reported(bad) -> None:
