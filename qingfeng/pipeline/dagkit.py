@@ -112,6 +112,12 @@ def table_asset(zone: str, table: str) -> Any:
     return Asset(name=f"{zone}.{table}", uri=asset_uri(zone, table), group="qingfeng")
 
 
+def run_type(context: Mapping[str, Any]) -> str:
+    """``manual``, ``scheduled``, ``asset_triggered``… of the task's DAG run ("" when unknown)."""
+    value = getattr(context.get("dag_run"), "run_type", "")
+    return str(getattr(value, "value", value) or "")
+
+
 def as_of_for(context: Mapping[str, Any]) -> dt.date:
     """The period a monthly-report run reports on (documented in docs/operations.md).
 
@@ -141,7 +147,7 @@ def as_of_for(context: Mapping[str, Any]) -> dt.date:
     logical = context.get("logical_date")
     if logical is not None:
         # A cron trigger at 00:00 on day D covers the data up to D-1; a manual run's date is the as-of.
-        scheduled = str(getattr(getattr(dag_run, "run_type", None), "value", "")) == "scheduled"
+        scheduled = run_type(context) == "scheduled"
         return _local_date(logical) - dt.timedelta(days=1 if scheduled else 0)
     run_after = getattr(dag_run, "run_after", None)
     if run_after is not None:

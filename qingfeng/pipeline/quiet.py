@@ -80,8 +80,9 @@ class WaitForQuietLake(BaseOperator):
         self.home, self.feeds, self.quiet_seconds = home, feeds, quiet_seconds
 
     def execute(self, context: Any) -> dict[str, Any]:
-        run_type = getattr(context.get("dag_run"), "run_type", "")
-        if str(getattr(run_type, "value", run_type)) == "manual":
+        from qingfeng.pipeline.dagkit import run_type
+
+        if run_type(context) == "manual":
             # Whoever triggered it by hand says the data is ready; the lake lock still keeps
             # the match from running beside an ingest.
             return {"quiet": None, "manual": True}

@@ -31,12 +31,6 @@ from qingfeng.pipeline.inbox import delivered, inbox_dir, is_settled, ledger_pat
 BAD = ("failed", "held", "unrecognised")
 
 
-def _run_type(context: Mapping[str, Any]) -> str:
-    dag_run = context.get("dag_run")
-    value = getattr(dag_run, "run_type", "")
-    return str(getattr(value, "value", value))
-
-
 def _conf(context: Mapping[str, Any]) -> dict[str, Any]:
     dag_run = context.get("dag_run")
     return dict(getattr(dag_run, "conf", None) or {})
@@ -50,7 +44,7 @@ def land_task(feed: str, context: Mapping[str, Any]) -> dict[str, Any]:
     settings = dagkit.task_settings().model_copy(update={"data_docs_after_ingest": False})
     folder, ledger_file = inbox_dir(settings, feed), ledger_path(settings, feed)
     present = delivered(folder)
-    manual = _run_type(context) == "manual"
+    manual = dagkit.run_type(context) == "manual"
     seen = read_ledger(ledger_file)
     take = [
         d
