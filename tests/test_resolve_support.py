@@ -91,6 +91,21 @@ def transpose(id_no: str) -> str:
     raise AssertionError("no invalid transposition")
 
 
+def valid_typo(id_no: str, pos: int) -> str:
+    """The ID with one body digit at ``pos`` changed and the check digit recomputed: checksum-valid, wrong."""
+    digit = str((int(id_no[pos]) + 1) % 10)
+    body = id_no[:pos] + digit + id_no[pos + 1 : 17]
+    return body + ric.calc_check_digit(body + "0")
+
+
+def legacy15(id_no: str, typo_at: int | None = None) -> str:
+    """The 15-digit form of an ID born 19xx, optionally with one digit (index of the 15) changed."""
+    short = id_no[:6] + id_no[8:17]
+    if typo_at is not None:
+        short = short[:typo_at] + str((int(short[typo_at]) + 1) % 10) + short[typo_at + 1 :]
+    return short
+
+
 def _id_triple(raw: str | None, kind: str) -> tuple[str | None, str | None, str]:
     raw = (raw or "").strip() or None
     if raw is None:

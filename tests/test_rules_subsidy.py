@@ -398,3 +398,83 @@ def test_s07_moved_out_member_not_counted(spark):
     payments = [pay(A, "甲", "H1", 2000, "2023-01-10"), pay(A, "甲", "H1", 2000, "2023-02-10")]
     clues = run_rule("S07", make_tables(spark, person=people, subsidy_payment=payments))
     assert keys_of(clues) == [{"person": A, "programme": DIBAO, "month": "2023-02"}]
+
+
+# --- unknown households (issue #20, item 2) -----------------------------------------------------
+
+HOUSEHOLD_UNKNOWN = "户号未识别: 仅核查领取人本人"
+
+
+def test_s07_counts_no_unknown_household_unless_the_cap_holds_for_one(spark):
+    E, F_ = pid(5), pid(6)
+    people = [
+        person(A, "甲", None),  # registered without 户号
+        person(C, "丙", "H3", status="迁出", status_date="2023-01-15"),  # left H3 before the payment
+        person(D, "丁", "H3"),
+        person(E, "戊", "H5"),  # a household of one, known
+    ]
+    payments = [
+        pay(A, "甲", "H1", 2000, "2023-02-10"),  # household unknown: no per-member cap, no clue
+        pay(B, "乙", "H2", 2000, "2023-02-10"),  # not in the person master: unknown household, no clue
+        pay(C, "丙", "H3", 2000, "2023-02-10"),  # 迁出 on 15 January: household on 10 February unknown
+        pay(B, "乙", "H2", 2500, "2023-02-10", programme="特困人员救助供养金"),  # fixed cap holds for one
+        pay(E, "戊", "H5", 1300, "2023-02-10"),  # known household of one: cap 1250, fires
+        pay(F_, "己", "H6", 600, "2023-02-10", programme=ELDER),  # fixed cap 500, household unknown
+    ]
+    clues = run_rule("S07", make_tables(spark, person=people, subsidy_payment=payments))
+    assert keys_of(clues) == [
+        {"person": B, "programme": "特困人员救助供养金", "month": "2023-02"},
+        {"person": E, "programme": DIBAO, "month": "2023-02"},
+        {"person": F_, "programme": ELDER, "month": "2023-02"},
+    ]
+    assert "在世户成员 1" in clues[1]["evidence"][0]["note"]
+
+
+def _in_service(p: str, month: str = "2023-03-01") -> dict:
+    return {
+        "person_id": p,
+        "name": "x",
+        "pay_month": month,
+        "employer_code": "E1",
+        "staff_category": "在编",
+        "gross_pay": 8000,
+        "net_pay": 7000,
+    }
+
+
+def test_s02_household_on_the_payment_date_and_recipient_alone_when_unknown(spark):
+    people = [
+        person(A, "甲", "H1", status="迁出", status_date="2023-02-01"),  # left H1 before March
+        person(B, "乙", "H1"),  # on payroll: no longer A's household member in March
+    ]
+    payments = [
+        pay(A, "甲", "H1", 800, "2023-01-10"),  # A still in H1 in January, B on payroll: fires
+        pay(A, "甲", "H1", 800, "2023-03-10"),  # household unknown in March: B does not count
+        pay(C, "丙", "H3", 800, "2023-03-10"),  # not in the person master, but 在编 themself: fires
+    ]
+    payroll = [_in_service(B, "2023-01-01"), _in_service(B), _in_service(C)]
+    tables = make_tables(spark, person=people, subsidy_payment=payments, payroll=payroll)
+    clues = run_rule("S02", tables)
+    assert keys_of(clues) == [{"person": A, "programme": DIBAO}, {"person": C, "programme": DIBAO}]
+    by_person = {c["keys"]["person"]: c for c in clues}
+    assert by_person[A]["period_end"] == "2023-01-10"
+    notes = [e["note"] for e in by_person[C]["evidence"] if e["table"] == "subsidy_payment"]
+    assert notes and all(HOUSEHOLD_UNKNOWN in n for n in notes)
+    assert not any(HOUSEHOLD_UNKNOWN in (e["note"] or "") for e in by_person[A]["evidence"])
+
+
+def test_s05_household_on_the_payment_date_and_recipient_alone_when_unknown(spark):
+    people = [
+        person(A, "甲", "H1", status="注销", status_date="2023-02-01"),
+        person(B, "乙", "H1"),
+    ]
+    payments = [
+        pay(A, "甲", "H1", 800, "2023-03-10"),  # A no longer in H1: B's car does not count
+        pay(C, "丙", "H3", 800, "2023-03-10"),  # unknown household, owns a car themself: fires
+    ]
+    assets = [_asset(B, "车辆", "2020-01-01"), _asset(C, "车辆", "2020-01-01")]
+    tables = make_tables(spark, person=people, subsidy_payment=payments, asset_holding=assets)
+    clues = run_rule("S05", tables)
+    assert keys_of(clues) == [{"person": C, "programme": DIBAO}]
+    notes = [e["note"] for e in clues[0]["evidence"] if e["table"] == "subsidy_payment"]
+    assert notes and all(HOUSEHOLD_UNKNOWN in n for n in notes)

@@ -55,6 +55,9 @@ def resolve_tables(tables: Mapping[str, DataFrame], *, config: MatchConfig) -> d
         (s.table, s.column): all_mentions.filter((F.col("table") == s.table) & (F.col("column") == s.column))
         for s in specs
     }
+    if ("death_record", "id_no") in mention_frames:  # the dead who left the registry join the reference
+        lone = _death_only(mention_frames[("death_record", "id_no")], ref, config, resolve_signatures)
+        ref = ref.unionByName(lone).localCheckpoint()
     resolved, held = _resolve([all_mentions], ref, config, resolve_signatures)
 
     out: dict[str, DataFrame] = {}
@@ -106,6 +109,28 @@ def _resolve(
     sigs = signatures(_union_all(frames))
     resolved, held = resolve_signatures(sigs, ref, config=config)
     return resolved.localCheckpoint(), held.localCheckpoint()
+
+
+def _death_only(deaths: DataFrame, ref: DataFrame, config: MatchConfig, resolve_signatures) -> DataFrame:
+    """Reference rows of persons known only from a death record: its well-formed ID is not in the
+    registry, and resolving the record against the registry left it without any candidate scoring
+    ``review_threshold`` or more. A record with a plausible registry candidate stays in quarantine
+    with it, for a person to decide."""
+    from pyspark.sql import functions as F
+    from qingfeng.jobs.resolve.matching import ID_STATUSES
+    from qingfeng.jobs.resolve.person import death_only_reference
+
+    _, held = _resolve([deaths], ref, config, resolve_signatures)
+    nobody = held.filter(
+        (F.col("reason") == "unresolved")
+        & F.forall("candidates", lambda c: c["score"] < F.lit(config.review_threshold))
+    )
+    lone = (
+        deaths.filter(F.col("id_status").isin(*ID_STATUSES) & F.col("id").isNotNull())
+        .join(nobody.select("sig_id"), "sig_id", "left_semi")
+        .select("id", "name")
+    )
+    return death_only_reference(lone)
 
 
 def _union_all(frames: list[DataFrame]) -> DataFrame:

@@ -2,11 +2,16 @@
 
 Input ``sigs``: one row per distinct mention signature with ``sig_id``, ``id``, ``id_raw``,
 ``id_status``, ``name_norm``, ``household_no``, ``village``, ``town``, ``household_is_hint``.
-Input ``ref``: the registry reference (``person_id``, ``name``, ``name_norm``, ``household_no``,
-``village``, ``town``, ``birth_date``).
+Input ``ref``: the reference of known persons (``person_id``, ``name``, ``name_norm``,
+``household_no``, ``village``, ``town``, ``birth_date``, and ``known_from``: ``registry``, or
+``death_record`` for a person known only from a death record).
 
 Output: ``resolved`` (sig_id, person_id, method, score) and ``quarantined`` (sig_id, reason,
 candidates). Every signature ends in exactly one of them. See docs/resolution.md.
+
+An ID is an identity only when the reference knows it. A checksum-valid or upgraded 15-digit ID
+that it does not know is a *hint*: the signature goes down the cascade like a blank ID, and the
+ID's 17-character body and embedded birth date are evidence (``_with_hints``).
 """
 
 from __future__ import annotations
@@ -42,7 +47,9 @@ class MatchConfig:
     ambiguity_margin: float = 0.10
     prior_log2: float = -6.0
     repair_score: float = 0.99
+    name_birth_score: float = 0.95
     village_name_score: float = 0.9
+    hint_max_edits: int = 2  # an ID hint "fits" a candidate within this many edits of the ID body
     max_candidates: int = 5
     weights: dict[str, float] = field(
         default_factory=lambda: {
@@ -68,20 +75,33 @@ class MatchConfig:
         return cls(**data, weights=weights)
 
 
+ID_STATUSES = ("valid", "legacy15")  # a well-formed ID: a person key once the reference knows it
+
+
 def resolve_signatures(
     sigs: DataFrame, ref: DataFrame, *, config: MatchConfig
 ) -> tuple[DataFrame, DataFrame]:
     # Each step is checkpointed: the cascade would otherwise nest every earlier step's plan several times.
-    sigs = sigs.withColumn("raw_u", F.upper(F.trim("id_raw"))).localCheckpoint()
-    by_id = sigs.filter(F.col("id_status").isin("valid", "legacy15")).select(
+    sigs = _with_hints(sigs).localCheckpoint()
+    ref = _ref_keys(ref)
+    known = ref.select(F.col("person_id").alias("id"), F.col("known_from").alias("_known_from"))
+    checked = sigs.join(known, "id", "left")
+    verified = (
+        F.coalesce(F.col("id_status").isin(*ID_STATUSES), F.lit(False)) & F.col("_known_from").isNotNull()
+    )
+    by_id = checked.filter(verified).select(
         "sig_id",
         F.col("id").alias("person_id"),
-        F.when(F.col("id_status") == "legacy15", "id_legacy15").otherwise("id").alias("method"),
+        F.when(F.col("_known_from") == "death_record", "id_death_record")
+        .when(F.col("id_status") == "legacy15", "id_legacy15")
+        .otherwise("id")
+        .alias("method"),
         F.lit(1.0).alias("score"),
     )
-    rest = sigs.filter(~F.col("id_status").isin("valid", "legacy15") | F.col("id_status").isNull())
-    rest = rest.filter(F.col("name_norm").isNotNull())
-    no_name = sigs.filter(~F.col("id_status").isin("valid", "legacy15") & F.col("name_norm").isNull()).select(
+    # blank, failed, and unverified IDs (well-formed but unknown): resolved by name, the ID is evidence
+    unsure = checked.filter(~verified).drop("_known_from")
+    rest = unsure.filter(F.col("name_norm").isNotNull())
+    no_name = unsure.filter(F.col("name_norm").isNull()).select(
         "sig_id",
         F.lit("unresolved").alias("reason"),
         F.array().cast(T.ArrayType(CANDIDATE)).alias("candidates"),
@@ -89,8 +109,9 @@ def resolve_signatures(
 
     resolved, quarantined = [by_id], [no_name]
     steps = (
-        lambda df: _household_name(df, ref),
+        lambda df: _household_name(df, ref, config=config),
         lambda df: _id_repair(df, ref, config=config),
+        lambda df: _name_birth(df, ref, config=config),
         lambda df: _village_name(df, ref, config=config),
         lambda df: _probabilistic(df, ref, config=config),
     )
@@ -111,6 +132,39 @@ def resolve_signatures(
     return _union(resolved, RESOLVED_COLUMNS), _union(quarantined, QUARANTINE_COLUMNS)
 
 
+def _with_hints(sigs: DataFrame) -> DataFrame:
+    """What a signature's ID tells when it is not (yet) an identity.
+
+    ``id18``: the 18 characters as delivered, or the upgrade of a 15-digit ID; ``body``: its first 17
+    characters (a checksum-valid typo, or a recomputed/upgraded check digit, differs from the true
+    ID in the body only); ``birth_hint``: the birth date inside it, even when the check digit fails.
+    """
+    raw_u = F.upper(F.trim("id_raw"))
+    id18 = F.when(F.length(raw_u) == 18, raw_u).when(F.col("id_status") == "legacy15", F.col("id"))
+    return (
+        sigs.withColumn("raw_u", raw_u)
+        .withColumn("id18", id18)
+        .withColumn("body", F.substring(F.col("id18"), 1, 17))
+        .withColumn("birth_hint", birth_date_from_id(F.col("id18")))
+    )
+
+
+def _ref_keys(ref: DataFrame) -> DataFrame:
+    out = ref if "known_from" in ref.columns else ref.withColumn("known_from", F.lit("registry"))
+    return out.withColumn("body", F.substring(F.col("person_id"), 1, 17))
+
+
+def _near(config: MatchConfig) -> Column:
+    """The mention's ID body within ``hint_max_edits`` edits of the candidate's (a transposition is 2)."""
+    return F.levenshtein(F.col("m.body"), F.col("c.body")) <= config.hint_max_edits
+
+
+def _fits(config: MatchConfig) -> Column:
+    """The ID hint does not contradict the candidate: no hint, or same birth date, or a near ID."""
+    same_birth = F.coalesce(F.col("m.birth_hint") == F.col("c.birth_date"), F.lit(False))
+    return F.col("m.body").isNull() | same_birth | F.coalesce(_near(config), F.lit(False))
+
+
 def _union(frames: list[DataFrame], columns: list[str]) -> DataFrame:
     out = frames[0].select(*columns)
     for df in frames[1:]:
@@ -128,11 +182,15 @@ def _candidate(score: Column) -> Column:
 
 
 def _conflict() -> Column:
-    """A known household on the mention that differs from the candidate's: never an accepted match."""
+    """A known household on the mention that differs from the candidate's: never an accepted match.
+
+    A candidate without a household (a person known only from a death record) does not differ.
+    """
     return (
         ~F.coalesce(F.col("m.household_is_hint"), F.lit(False))
         & F.col("m.household_no").isNotNull()
-        & (F.col("m.household_no") != F.coalesce(F.col("c.household_no"), F.lit("")))
+        & F.col("c.household_no").isNotNull()
+        & (F.col("m.household_no") != F.col("c.household_no"))
     )
 
 
@@ -157,7 +215,9 @@ def _decide_unique(pairs: DataFrame, *, method: str, score: float) -> tuple[Data
     return resolved, ambiguous
 
 
-def _household_name(rest: DataFrame, ref: DataFrame) -> tuple[DataFrame, DataFrame]:
+def _household_name(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple[DataFrame, DataFrame]:
+    """Same 户号 and name. A candidate the mention's ID hint contradicts (other birth date and a far
+    ID) does not fit: exactly one fitting candidate links, a signature with none falls through."""
     m = rest.filter(F.col("household_no").isNotNull()).alias("m")
     c = ref.alias("c")
     pairs = m.join(
@@ -165,31 +225,33 @@ def _household_name(rest: DataFrame, ref: DataFrame) -> tuple[DataFrame, DataFra
         (F.col("m.household_no") == F.col("c.household_no")) & (F.col("m.name_norm") == F.col("c.name_norm")),
     ).select(
         F.col("m.sig_id").alias("sig_id"),
-        F.lit(False).alias("conflict"),
+        (~_fits(config)).alias("conflict"),
         _candidate(F.lit(1.0)).alias("cand"),
     )
     return _decide_unique(pairs, method="household_name", score=1.0)
 
 
-SUBSTITUTIONS = "transform(sequence(1, 18), i -> overlay({c}, '*', i, 1))"
+# over the 17-character ID body; identical bodies share every key, so "only the check digit differs" matches too
+SUBSTITUTIONS = "transform(sequence(1, 17), i -> overlay({c}, '*', i, 1))"
 TRANSPOSITIONS = (
-    "filter(transform(sequence(1, 17), i -> concat(substr({c}, 1, i - 1), substr({c}, i + 1, 1), "
+    "filter(transform(sequence(1, 16), i -> concat(substr({c}, 1, i - 1), substr({c}, i + 1, 1), "
     "substr({c}, i, 1), substr({c}, i + 2))), v -> v != {c})"
 )
 
 
 def _id_repair(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple[DataFrame, DataFrame]:
-    """One substitution or one adjacent transposition away from exactly one registry ID of the same name."""
-    bad = rest.filter(F.length("raw_u") == 18)
+    """The ID body one substitution or one adjacent transposition away from exactly one known ID of
+    the same name: a failed check digit, a checksum-valid typo, or a mistyped 15-digit ID."""
+    bad = rest.filter(F.length("body") == 17)
     names = bad.select("name_norm").distinct()
     reg = ref.join(F.broadcast(names), "name_norm", "left_semi")
-    m_sub = bad.select("*", F.explode(F.expr(SUBSTITUTIONS.format(c="raw_u"))).alias("key"))
-    r_sub = reg.select("*", F.explode(F.expr(SUBSTITUTIONS.format(c="person_id"))).alias("key"))
+    m_sub = bad.select("*", F.explode(F.expr(SUBSTITUTIONS.format(c="body"))).alias("key"))
+    r_sub = reg.select("*", F.explode(F.expr(SUBSTITUTIONS.format(c="body"))).alias("key"))
     sub = m_sub.alias("m").join(r_sub.alias("c"), ["name_norm", "key"])
-    m_tr = bad.select("*", F.explode(F.expr(TRANSPOSITIONS.format(c="raw_u"))).alias("key"))
+    m_tr = bad.select("*", F.explode(F.expr(TRANSPOSITIONS.format(c="body"))).alias("key"))
     tr = m_tr.alias("m").join(
         reg.alias("c"),
-        (F.col("m.name_norm") == F.col("c.name_norm")) & (F.col("m.key") == F.col("c.person_id")),
+        (F.col("m.name_norm") == F.col("c.name_norm")) & (F.col("m.key") == F.col("c.body")),
     )
     cols = [
         F.col("m.sig_id").alias("sig_id"),
@@ -198,6 +260,23 @@ def _id_repair(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple
     ]
     pairs = sub.select(*cols).unionByName(tr.select(*cols))
     return _decide_unique(pairs, method="id_repair", score=config.repair_score)
+
+
+def _name_birth(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple[DataFrame, DataFrame]:
+    """A failed ID (check digit wrong) whose birth date and name fit exactly one known person.
+
+    Only failed IDs: a checksum-valid ID far from the candidate's is evidence of someone else.
+    """
+    m = rest.filter((F.col("id_status") == "invalid") & F.col("birth_hint").isNotNull()).alias("m")
+    pairs = m.join(
+        ref.alias("c"),
+        (F.col("m.name_norm") == F.col("c.name_norm")) & (F.col("m.birth_hint") == F.col("c.birth_date")),
+    ).select(
+        F.col("m.sig_id").alias("sig_id"),
+        _conflict().alias("conflict"),
+        _candidate(F.lit(config.name_birth_score)).alias("cand"),
+    )
+    return _decide_unique(pairs, method="name_birth", score=config.name_birth_score)
 
 
 def _village_name(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple[DataFrame, DataFrame]:
@@ -217,9 +296,7 @@ def _village_name(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tu
 
 
 def _blocked_pairs(rest: DataFrame, ref: DataFrame) -> DataFrame:
-    m = rest.withColumn("birth_hint", birth_date_from_id(F.col("raw_u"))).withColumn(
-        "surname", surname_key(F.col("name_norm"))
-    )
+    m = rest.withColumn("surname", surname_key(F.col("name_norm")))
     c = ref.withColumn("surname", surname_key(F.col("name_norm")))
     rules = [
         ["household_no"],
@@ -244,11 +321,10 @@ def _blocked_pairs(rest: DataFrame, ref: DataFrame) -> DataFrame:
 
 def _probabilistic(rest: DataFrame, ref: DataFrame, *, config: MatchConfig) -> tuple[DataFrame, DataFrame]:
     spark = rest.sparkSession
-    m = rest.withColumn("birth_hint", birth_date_from_id(F.col("raw_u")))
     pairs = (
         _blocked_pairs(rest, ref)
         .alias("p")
-        .join(m.alias("m"), F.col("p.sig_id") == F.col("m.sig_id"))
+        .join(rest.alias("m"), F.col("p.sig_id") == F.col("m.sig_id"))
         .join(ref.alias("c"), F.col("p.person_id") == F.col("c.person_id"))
         .localCheckpoint()
     )
@@ -326,8 +402,8 @@ def _weight(config: MatchConfig) -> Column:
             )
         )
         + _agree(F.col(m + "village"), F.col(c + "village"), w["village_agrees"], w["village_differs"])
-        + F.when(F.col(m + "raw_u").isNull() | (F.length(F.col(m + "raw_u")) != 18), 0.0)
-        .when(F.levenshtein(F.col(m + "raw_u"), F.col(c + "person_id")) <= 2, w["id_close"])
+        + F.when(F.col(m + "body").isNull(), 0.0)
+        .when(F.levenshtein(F.col(m + "body"), F.col(c + "body")) <= config.hint_max_edits, w["id_close"])
         .otherwise(w["id_far"])
     )
 

@@ -52,11 +52,14 @@ def char_map() -> tuple[str, str]:
 
 
 def normalize_name(col: Column) -> Column:
-    """Full-width→half-width, traditional→simplified, all whitespace removed, upper-case Latin."""
+    """Full-width→half-width, traditional→simplified, all whitespace removed, upper-case Latin, one
+    middle dot (·, •, ・, ‧, ∙, ⋅, or a full stop between Chinese characters)."""
     from pyspark.sql import functions as F
 
     src, dst = char_map()
     cleaned = F.upper(F.regexp_replace(F.translate(col, src, dst), r"\s+", ""))
+    # 阿依古丽.买买提: a full stop between two Chinese characters is the middle dot of a minority name
+    cleaned = F.regexp_replace(cleaned, r"(?<=\p{IsHan})\.(?=\p{IsHan})", "·")
     return F.when(cleaned == "", None).otherwise(cleaned)
 
 

@@ -156,7 +156,9 @@ def _person_clues(
 @rule("P01", "死亡后仍发工资 (吃空饷)", keys=("person",), needs=(PAYROLL, SITE, "person"))
 def p01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A payroll or site wage line (any 人员类别, 离退休 included: a pension paid after death is the
-    same loss) for a month after the month of death."""
+    same loss) for a month after the month of death. The dead who left the registry count: a
+    person known only from a death record is in curated/person, reached through the record's ID,
+    or through name and the birth date inside an ID that fails its check (docs/resolution.md)."""
     dead = (
         tables["person"]
         .where(F.col("death_date") <= F.lit(as_of))

@@ -1,7 +1,8 @@
 """Subsidy rules S01–S07 (民生资金), pure Spark transforms of curated tables into clue rows.
 
 Person rules only consider payment rows resolved to a person (``person_id`` not NULL); the
-account rule S06 uses every row. The as-of date is the data cut-off: a payment dated after it,
+account rule S06 uses every row. The household rules (S02, S05, S07) use the recipient's
+household on the payment date and never guess one (``recipient_households``). The as-of date is the data cut-off: a payment dated after it,
 or a death dated after it, is not known to the run. Decisions on catalogue ambiguities are in
 the rule docstrings (docs/rules.md).
 """
@@ -58,43 +59,87 @@ def payments(
     )
 
 
-def _hh(household: Column, person_id: Column) -> Column:
-    """Household key: 户号, or the person alone when the registry has none."""
-    return F.coalesce(household, F.concat(F.lit("solo:"), person_id))
+HOUSEHOLD_UNKNOWN = "户号未识别: 仅核查领取人本人"
+
+
+def _left(status: Column, status_date: Column, on: Column) -> Column:
+    """Moved out (迁出/注销) by ``on``; a move without a date counts as before."""
+    return F.coalesce(status.isin("迁出", "注销") & F.coalesce(status_date <= on, F.lit(True)), F.lit(False))
+
+
+def recipient_households(pay: DataFrame, person: DataFrame) -> DataFrame:
+    """(``_pk``, ``person_id``, ``pay_date``, ``_name``, ``_hh``): each payment's recipient's 户号 on
+    the payment date, NULL when unknown. It is unknown when the person master does not list the
+    recipient, lists no 户号, or the recipient had moved out (迁出/注销) of it by the payment date:
+    the registry does not say where they lived then, and a rule never guesses a household."""
+    recipients = person.select(
+        F.col("person_id").alias("_rid"),
+        F.col("name").alias("_reg_name"),
+        F.col("household_no").alias("_reg_hh"),
+        F.col("status").alias("_r_status"),
+        F.col("status_date").alias("_r_status_date"),
+    )
+    slim = pay.select("_pk", "person_id", "pay_date", F.col("name").alias("_pay_name"))
+    linked = slim.join(recipients, slim["person_id"] == recipients["_rid"], "left")
+    gone = _left(F.col("_r_status"), F.col("_r_status_date"), F.col("pay_date"))
+    return linked.select(
+        "_pk",
+        "person_id",
+        "pay_date",
+        F.coalesce(F.col("_reg_name"), F.col("_pay_name")).alias("_name"),
+        F.when(~gone, F.col("_reg_hh")).alias("_hh"),
+    )
 
 
 def household_members(pay: DataFrame, person: DataFrame, *, include_self: bool = True) -> DataFrame:
-    """(``_pk``, ``pay_date``, ``member_id``, ``member_name``): the members of each payment's
-    recipient's household on the payment date.
+    """(``_pk``, ``pay_date``, ``member_id``, ``member_name``, ``_hh_known``): the members of each
+    payment's recipient's household on the payment date (``recipient_households``).
 
     A member counts when born by, not dead before, and not moved out (迁出/注销) before the payment
-    date. With ``include_self`` the recipient is always a member (a dead recipient is S01's case).
-    Only the payment key travels through the household fan-out; callers join the payment rows
-    they need back on ``_pk`` once they have filtered.
+    date. With ``include_self`` the recipient is always a member (a dead recipient is S01's case),
+    and the only one when the household is unknown (``_hh_known`` false). Only the payment key
+    travels through the household fan-out; callers join the payment rows they need back on
+    ``_pk`` once they have filtered.
     """
-    recipients = person.select(
-        F.col("person_id").alias("_rid"), _hh(F.col("household_no"), F.col("person_id")).alias("_hh")
-    )
-    members = person.select(
+    households = recipient_households(pay, person)
+    members = person.where(F.col("household_no").isNotNull()).select(
         F.col("person_id").alias("member_id"),
         F.col("name").alias("member_name"),
-        _hh(F.col("household_no"), F.col("person_id")).alias("_hh"),
+        F.col("household_no").alias("_hh"),
         F.col("birth_date").alias("_m_birth"),
         F.col("death_date").alias("_m_death"),
         F.col("status").alias("_m_status"),
         F.col("status_date").alias("_m_status_date"),
     )
-    slim = pay.select("_pk", "person_id", "pay_date")
-    linked = slim.join(recipients, slim["person_id"] == recipients["_rid"]).join(members, "_hh")
+    linked = households.where(F.col("_hh").isNotNull()).join(members, "_hh")
     d = F.col("pay_date")
     present = (
         (F.col("_m_birth").isNull() | (F.col("_m_birth") <= d))
         & (F.col("_m_death").isNull() | (F.col("_m_death") >= d))
-        & ~(F.col("_m_status").isin("迁出", "注销") & F.coalesce(F.col("_m_status_date") <= d, F.lit(True)))
+        & ~_left(F.col("_m_status"), F.col("_m_status_date"), d)
     )
     if include_self:
         present = present | (F.col("member_id") == F.col("person_id"))
-    return reused(linked.where(present).select("_pk", "pay_date", "member_id", "member_name"))
+    out = linked.where(present).select(
+        "_pk", "pay_date", "member_id", "member_name", F.lit(True).alias("_hh_known")
+    )
+    if include_self:
+        alone = households.where(F.col("_hh").isNull()).select(
+            "_pk",
+            "pay_date",
+            F.col("person_id").alias("member_id"),
+            F.col("_name").alias("member_name"),
+            F.lit(False).alias("_hh_known"),
+        )
+        out = out.unionByName(alone)
+    return reused(out)
+
+
+def household_note(ev: Column, known: Column) -> Column:
+    """The payment's evidence, saying so when only the recipient could be checked."""
+    return F.when(known, ev).otherwise(
+        ev.withField("note", F.concat_ws(" ", ev["note"], F.lit(HOUSEHOLD_UNKNOWN)))
+    )
 
 
 def person_clues(
@@ -154,7 +199,10 @@ def person_programme_keys() -> Column:
 @rule("S01", "死亡人员仍在领取补助", keys=("person", "programme"), needs=(PAYMENT, "person"))
 def s01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A payment dated more than ``grace_days`` after the recipient's death (the earlier of death
-    record and registry 死亡). Payments and deaths dated after the as-of date are not known."""
+    record and registry 死亡). Payments and deaths dated after the as-of date are not known. The
+    dead who left the registry count: a person known only from a death record is in
+    curated/person, and their payments reach them through the record's ID, or through name and
+    the birth date inside an ID that fails its check (docs/resolution.md)."""
     grace = int(config.section("S01").get("grace_days", 30))
     dead = (
         tables["person"]
@@ -181,7 +229,12 @@ def s01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     "S02", "财政供养人员家庭违规享受救助", keys=("person", "programme"), needs=(PAYMENT, "person", "payroll")
 )
 def s02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
-    """A means-tested payment while the recipient or a household member is on in-service payroll that month."""
+    """A means-tested payment while the recipient or a household member is on in-service payroll that month.
+
+    The household is the recipient's 户号 on the payment date, with the members present then (born,
+    not dead, not 迁出/注销). When it is unknown (the recipient is not in curated/person, has no
+    户号, or had moved out of it by then) only the recipient is checked, and the payment's
+    evidence says ``户号未识别: 仅核查领取人本人``."""
     pay = payments(tables, config.programmes.means_tested, as_of=as_of)
     roll = tables["payroll"].where(
         F.col("person_id").isNotNull() & F.col("staff_category").isin(config.in_service_categories)
@@ -204,7 +257,8 @@ def s02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         roll,
         (F.col("member_id") == F.col("_roll_pid")) & (F.trunc("pay_date", "month") == F.col("_roll_month")),
     )
-    linked = pay.join(on_roll.select("_pk", "_roll_ev", "_roll_month"), "_pk")
+    linked = pay.join(on_roll.select("_pk", "_roll_ev", "_roll_month", "_hh_known"), "_pk")
+    linked = linked.withColumn("_ev", household_note(F.col("_ev"), F.col("_hh_known")))
     support = linked.select(*PERSON_GROUP, F.col("_roll_ev").alias("_ev"), F.col("_roll_month").alias("_o"))
     return person_clues(
         linked, "S02", config, group=PERSON_GROUP, keys=person_programme_keys(), support=support
@@ -326,7 +380,9 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     current 登记状态 is active (存续/在业). Everything is judged on the payment date: an asset counts
     from its 登记日期 until (excluding) its 注销日期, a household member while present (born, not
     dead, not 迁出/注销), and a company role only once the company exists (成立日期 on or before the
-    payment date, or unknown)."""
+    payment date, or unknown). The household is the recipient's 户号 on the payment date; when it
+    is unknown (as in S02) only the recipient's own holdings count, and the payment's evidence
+    says ``户号未识别: 仅核查领取人本人``."""
     cfg = config.section("S05")
     vehicles = list(cfg.get("vehicle_types", ["车辆"]))
     business = list(cfg.get("business_asset_types", ["商铺", "写字楼", "厂房"]))
@@ -406,8 +462,9 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         )
     )
 
-    why = [frame.select("_pk", "_why") for frame in (flagged_kind, too_many, roles)]
-    reasons = reused(pay.join(why[0].unionByName(why[1]).unionByName(why[2]), "_pk"))
+    why = [frame.select("_pk", "_why", "_hh_known") for frame in (flagged_kind, too_many, roles)]
+    reasons = pay.join(why[0].unionByName(why[1]).unionByName(why[2]), "_pk")
+    reasons = reused(reasons.withColumn("_ev", household_note(F.col("_ev"), F.col("_hh_known"))))
     support = reasons.select(*PERSON_GROUP, F.col("_why").alias("_ev"), F.col("pay_date").alias("_o"))
     return person_clues(
         reasons.select(*pay.columns),
@@ -495,33 +552,34 @@ def s07(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A payment above its programme's cap (fixed, or per living household member on the payment
     date). Each payment is judged on its own; the keys name its month. Living members are the
     registry members of the recipient's 户号 on the payment date (born, not dead, not 迁出/注销 by
-    then), the recipient included when alive; a recipient whom the registry does not list counts
-    as one living member (never a cap of 0). Exactly the cap does not fire."""
+    then), the recipient included when alive. A recipient without a known household on the payment
+    date (not in curated/person, no 户号, or moved out of it by then) gives no per-member clue: the
+    household's size is unknown, and counting the recipient alone would accuse a family of four of
+    a cap for one. Fixed caps hold for a household of one and are judged as usual. Exactly the
+    cap does not fire."""
     cfg = config.section("S07")
     fixed: dict[str, float] = dict(cfg.get("caps") or {})
     per_member: dict[str, float] = dict(cfg.get("per_living_member") or {})
     pay = reused(payments(tables, sorted(set(fixed) | set(per_member)), as_of=as_of))
+    known = recipient_households(pay, tables["person"]).select(
+        "_pk", F.col("_hh").isNotNull().alias("_hh_known")
+    )
     living = (
         household_members(pay, tables["person"], include_self=False)
         .groupBy("_pk")
         .agg(F.countDistinct("member_id").alias("_living"))
     )
-    known = tables["person"].select(F.col("person_id").alias("_known")).distinct()
     pay = (
-        pay.join(living, "_pk", "left")
-        .join(known, pay["person_id"] == known["_known"], "left")
-        .withColumn(
-            "_living",
-            F.when(F.col("_known").isNull(), F.lit(1)).otherwise(F.coalesce(F.col("_living"), F.lit(0))),
-        )
+        pay.join(known, "_pk", "left")
+        .join(living, "_pk", "left")
+        .withColumn("_living", F.coalesce(F.col("_living"), F.lit(0)))
     )
     cap: Column = F.lit(None).cast("decimal(18,2)")
     for programme, value in fixed.items():
         cap = F.when(F.col("programme") == programme, F.lit(value).cast("decimal(18,2)")).otherwise(cap)
-    for programme, value in per_member.items():
-        cap = F.when(
-            F.col("programme") == programme, (F.lit(value) * F.col("_living")).cast("decimal(18,2)")
-        ).otherwise(cap)
+    for programme, value in per_member.items():  # no cap, so no clue, for an unknown household
+        per_household = F.when(F.col("_hh_known"), (F.lit(value) * F.col("_living")).cast("decimal(18,2)"))
+        cap = F.when(F.col("programme") == programme, per_household).otherwise(cap)
     pay = pay.withColumn("_cap", cap).withColumn("month", month_key(F.col("pay_date")))
     hits = pay.where(F.col("_cap").isNotNull() & (F.col("amount") > F.col("_cap")))
     hits = hits.withColumn(
