@@ -25,8 +25,46 @@ stop_spark()
 """
 
 
-def run_stages(home: Path, input_dir: Path, as_of: str, stages: tuple[str, ...], **env_extra: str) -> str:
-    """The stages in a new process (this pytest process may already own a local SparkSession)."""
+DEPTHS = r"""
+import datetime as dt, json, sys
+from qingfeng.jobs.rules.base import RulesConfig
+from qingfeng.jobs.rules.runner import load_tables, run_rule, select_specs
+from qingfeng.settings import get_settings
+from qingfeng.spark import get_spark
+
+
+def depth(message):
+    deepest = 0
+    for field, value in message.ListFields():
+        if field.type == field.TYPE_MESSAGE and not field.message_type.GetOptions().map_entry:
+            for item in value if isinstance(value, (list, tuple)) or hasattr(value, "add") else [value]:
+                deepest = max(deepest, 1 + depth(item))
+    return deepest
+
+
+settings = get_settings()
+spark = get_spark(settings)
+specs = select_specs(None)
+tables = load_tables(spark, settings, [t for s in specs for t in s.needs])
+config = RulesConfig.load(settings.rules_config)
+as_of = dt.date.fromisoformat(sys.argv[1])
+depths = {
+    s.code: depth(run_rule(s, tables, config=config, as_of=as_of)._plan.plan(spark.client))
+    for s in specs
+    if all(t in tables for t in s.needs)
+}
+print("DEPTHS", json.dumps(depths))
+"""
+
+
+def _script(home: Path, name: str, text: str) -> Path:
+    # A script file, not ``python -c``: pyspark.sql.connect exits a ``-c`` process silently ("doctests").
+    script = home.parent / f"{name}_{home.name}.py"
+    script.write_text(text, encoding="utf-8")
+    return script
+
+
+def _env(home: Path, env_extra: dict[str, str]) -> dict[str, str]:
     env = dict(
         os.environ,
         QINGFENG_HOME=str(home),
@@ -36,12 +74,31 @@ def run_stages(home: Path, input_dir: Path, as_of: str, stages: tuple[str, ...],
         **env_extra,
     )
     env.setdefault("QINGFENG_SPARK_MASTER", "local[2]")
-    # A script file, not ``python -c``: pyspark.sql.connect exits a ``-c`` process silently ("doctests").
-    script = home.parent / f"run_stages_{home.name}.py"
-    script.write_text(RUN, encoding="utf-8")
+    return env
+
+
+def rule_plan_depths(home: Path, as_of: str, **env_extra: str) -> dict[str, int]:
+    """How deep each rule's plan nests as a Spark Connect protobuf message, on ``home``'s lake.
+
+    A Connect client refuses to copy a message nested more than 100 levels (upb's limit), at
+    random: only when the copy crosses memory arenas. So the depth is checked, not the luck.
+    """
     proc = subprocess.run(
-        [sys.executable, str(script), str(input_dir), as_of, ",".join(stages)],
-        env=env,
+        [sys.executable, str(_script(home, "depths", DEPTHS)), as_of],
+        env=_env(home, env_extra),
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
+    assert proc.returncode == 0 and "DEPTHS" in proc.stdout, (proc.stdout + proc.stderr)[-4000:]
+    return json.loads(proc.stdout.split("DEPTHS", 1)[1].splitlines()[0])
+
+
+def run_stages(home: Path, input_dir: Path, as_of: str, stages: tuple[str, ...], **env_extra: str) -> str:
+    """The stages in a new process (this pytest process may already own a local SparkSession)."""
+    proc = subprocess.run(
+        [sys.executable, str(_script(home, "run_stages", RUN)), str(input_dir), as_of, ",".join(stages)],
+        env=_env(home, env_extra),
         capture_output=True,
         text=True,
         timeout=1800,

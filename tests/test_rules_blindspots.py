@@ -119,11 +119,17 @@ def test_s06_holder_written_in_traditional_or_spaced_form_is_the_recipient(spark
     assert keys_of(clues) == [{"account": "6217Y"}]
 
 
-def test_s07_recipient_unknown_to_the_registry_counts_as_one_living_member(spark) -> None:
+def test_s07_recipient_unknown_to_the_registry_gives_no_per_member_clue_but_fixed_caps_hold(spark) -> None:
+    """Counting an unknown household as one would accuse a family of four of a cap for one
+    (issue #20.2); a fixed cap is the same for any household, so it is still judged."""
     people = [person(B, "乙", "H2")]
-    payments = [pay(A, "甲", "H9", 1200, "2023-03-10"), pay(A, "甲", "H9", 1300, "2023-04-10")]
+    payments = [
+        pay(A, "甲", "H9", 1200, "2023-03-10"),
+        pay(A, "甲", "H9", 1300, "2023-04-10"),
+        pay(A, "甲", "H9", 2100, "2023-05-10", programme="特困人员救助供养金"),
+    ]
     clues = run_rule("S07", make_tables(spark, person=people, subsidy_payment=payments))
-    assert keys_of(clues) == [{"person": A, "programme": DIBAO, "month": "2023-04"}]
+    assert keys_of(clues) == [{"person": A, "programme": "特困人员救助供养金", "month": "2023-05"}]
 
 
 # --- payroll -------------------------------------------------------------------------------------

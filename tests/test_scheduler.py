@@ -94,8 +94,22 @@ def stack(pg_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
             webhook.close()
 
 
-def runs_settled(airflow: AirflowStack) -> bool:
+def no_failed_match(airflow: AirflowStack) -> None:
+    """Fail at once, with the task's error, rather than wait out a timeout for a match that failed."""
     airflow.check_alive()
+    failed = airflow.query(
+        "select run_id from task_instance where dag_id = 'cross_match' and state = 'failed' order by start_date"
+    )
+    if failed:
+        logs = sorted(
+            (airflow.home / "airflow" / "logs" / "dag_id=cross_match").glob("*/task_id=cross_match/*.log")
+        )
+        tail = logs[-1].read_text(errors="replace")[-3000:] if logs else ""
+        raise AssertionError(f"cross_match failed in {failed[0][0]}:\n{tail}")
+
+
+def runs_settled(airflow: AirflowStack) -> bool:
+    no_failed_match(airflow)
     (busy,) = airflow.query("select count(*) from dag_run where state in ('queued', 'running')")[0]
     return busy == 0
 
@@ -249,6 +263,7 @@ def test_a_corrupt_file_fails_and_alerts_while_its_good_sibling_and_other_feeds_
 
     # the good file reaches the register without any manual step: the cross-match ran on it
     def published() -> list[Any]:
+        no_failed_match(airflow)
         runs = register_state(airflow.env["QINGFENG_REGISTER_URL"])[1]
         return [
             r
@@ -308,6 +323,7 @@ def test_a_registry_cut_to_half_is_held_until_an_operator_accepts_it(
     sha = hashlib.sha256(half.read_bytes()).hexdigest()
 
     def matched_on_it() -> list[Any]:
+        no_failed_match(airflow)
         runs = register_state(url)[1][len(runs_before) :]
         return [r for r in runs if sha in {f["sha256"] for f in r.input_files}]
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sparkrun import clue_rows, run_stages
+from sparkrun import clue_rows, rule_plan_depths, run_stages
 
 from qingfeng.settings import get_settings
 from qingfeng.spark_server import running_server
@@ -48,6 +48,10 @@ def test_pipeline_through_spark_connect_equals_local(server: str, tmp_path: Path
     local_clues, remote_clues = clue_rows(local), clue_rows(remote)
     assert local_clues, "the local run found no clue at all: nothing to compare"
     assert remote_clues == local_clues
+
+    # every rule's plan leaves room under the client's 100 levels (checkpoint and write wrap it)
+    depths = rule_plan_depths(remote, as_of, QINGFENG_SPARK_REMOTE=server)
+    assert len(depths) == 24 and max(depths.values()) <= 90, depths
 
 
 def test_the_server_is_given_the_pipeline_settings(tmp_path: Path) -> None:

@@ -60,7 +60,7 @@ def normalize_name(col: Column) -> Column:
     cleaned = F.upper(F.regexp_replace(F.translate(col, src, dst), r"\s+", ""))
     # 阿依古丽.买买提: a full stop between two Chinese characters is the middle dot of a minority name
     cleaned = F.regexp_replace(cleaned, r"(?<=\p{IsHan})\.(?=\p{IsHan})", "·")
-    return F.when(cleaned == "", None).otherwise(cleaned)
+    return F.nullif(cleaned, F.lit(""))
 
 
 def company_name_key(col: Column) -> Column:
@@ -71,7 +71,7 @@ def company_name_key(col: Column) -> Column:
     key = normalize_name(col)
     for _ in range(2):  # e.g. 集团有限公司 then 分公司 of "XX集团有限公司分公司"
         key = F.regexp_replace(key, suffix, "")
-    return F.when(key == "", None).otherwise(key)
+    return F.nullif(key, F.lit(""))
 
 
 def looks_like_company(col: Column) -> Column:

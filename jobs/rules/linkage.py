@@ -72,16 +72,20 @@ def company_key(col: Column) -> Column:
     from qingfeng.jobs.resolve.normalize import company_name_key
 
     key = F.regexp_replace(company_name_key(F.regexp_replace(col, BRACKETS, "")), BRACKETS, "")
-    return F.when(key == "", None).otherwise(key)
+    return F.nullif(key, F.lit(""))
 
 
 def unique_company_names(tables: Tables) -> DataFrame:
-    """``name_key`` → ``credit_code`` for registry names that identify exactly one company."""
+    """``name_key`` → ``credit_code`` for registry names that identify exactly one company.
+
+    Checkpointed: the name key is a deep expression, and a Spark Connect client refuses a plan
+    nested more than 100 protobuf levels (the engineering rules built on it came to 101).
+    """
     from pyspark.sql import functions as F
 
     company = tables["company"].where(F.col("credit_code").isNotNull())
     keyed = company.select(company_key(F.col("company_name")).alias("name_key"), "credit_code").distinct()
-    return (
+    return reused(
         keyed.where(F.col("name_key").isNotNull())
         .groupBy("name_key")
         .agg(F.count("*").alias("_n"), F.first("credit_code").alias("credit_code"))
