@@ -95,6 +95,7 @@ class Settings(BaseSettings):
         return value
 
     rules_config: Path = PROJECT_ROOT / "config" / "rules.yml"
+    divisions_config: Path = PROJECT_ROOT / "config" / "divisions.yml"  # optional: codes and aliases
 
     @cached_property
     def lake(self) -> Path:

@@ -53,6 +53,20 @@ depths = {
     for s in specs
     if all(t in tables for t in s.needs)
 }
+
+from qingfeng import lake
+from qingfeng.jobs.resolve import STANDARDIZED_TABLES, load_match_config, resolve_tables
+from qingfeng.jobs.resolve.divisions import Divisions
+
+standardized = {
+    t: lake.read_table(spark, settings, "standardized", t)
+    for t in STANDARDIZED_TABLES
+    if lake.exists(settings, "standardized", t)
+}
+resolved = resolve_tables(
+    standardized, config=load_match_config(settings), divisions=Divisions.load(settings.divisions_config)
+)
+depths.update({f"resolve:{name}": depth(df._plan.plan(spark.client)) for name, df in resolved.items()})
 print("DEPTHS", json.dumps(depths))
 """
 
@@ -78,7 +92,8 @@ def _env(home: Path, env_extra: dict[str, str]) -> dict[str, str]:
 
 
 def rule_plan_depths(home: Path, as_of: str, **env_extra: str) -> dict[str, int]:
-    """How deep each rule's plan nests as a Spark Connect protobuf message, on ``home``'s lake.
+    """How deep each rule's plan, and each curated output of resolve, nests as a Spark Connect
+    protobuf message, on ``home``'s lake.
 
     A Connect client refuses to copy a message nested more than 100 levels (upb's limit), at
     random: only when the copy crosses memory arenas. So the depth is checked, not the luck.

@@ -73,3 +73,24 @@ def test_graph_stage_writes_relations_and_kin_for_the_district(district, spark):
     kin = lake.read_table(spark, settings, "curated", "kin")
     assert kin.filter("steps > 2").count() == 0
     assert kin.groupBy("cadre_id", "kin_id").count().filter("count > 1").count() == 0
+
+
+def test_division_aliases_are_normalised_and_none_is_left_unknown(district, spark):
+    """The generator spells ~3% of towns and villages as agencies do (issue #20, item 4)."""
+    from qingfeng import lake
+
+    settings, *_ = district
+    registry = lake.read_table(spark, settings, "standardized", "registry_person")
+    canonical = {(r["town"], r["village"]) for r in registry.select("town", "village").distinct().collect()}
+    spelled = 0
+    for table in ("subsidy_payment", "cadre", "project", "lease_contract"):
+        rows = lake.read_table(spark, settings, "curated", table).select(
+            "town", "village", "town_raw", "village_raw"
+        )
+        pairs = rows.distinct().collect()
+        assert {(r["town"], r["village"]) for r in pairs} <= canonical, table
+        spelled += sum((r["town"], r["village"]) != (r["town_raw"], r["village_raw"]) for r in pairs)
+        assert rows.count() == lake.read_table(spark, settings, "standardized", table).count(), table
+    assert spelled > 0
+    held = lake.read_table(spark, settings, "curated", "resolution_quarantine")
+    assert held.filter("reason = 'unknown_division'").count() == 0

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
+    from qingfeng.jobs.resolve.divisions import Divisions
     from qingfeng.jobs.resolve.matching import MatchConfig
 
     from qingfeng.settings import Settings
@@ -36,7 +37,9 @@ STANDARDIZED_TABLES = (
 )
 
 
-def resolve_tables(tables: Mapping[str, DataFrame], *, config: MatchConfig) -> dict[str, DataFrame]:
+def resolve_tables(
+    tables: Mapping[str, DataFrame], *, config: MatchConfig, divisions: Divisions | None = None
+) -> dict[str, DataFrame]:
     """All curated outputs of the resolve stage, keyed by curated table name."""
     from pyspark.sql import functions as F
     from qingfeng.jobs.resolve import company as co
@@ -48,6 +51,10 @@ def resolve_tables(tables: Mapping[str, DataFrame], *, config: MatchConfig) -> d
         raise ValueError(
             "resolve needs the standardized table registry_person (户籍人口信息); it has not been ingested"
         )
+    # towns and villages through the gazetteer first: mentions match on them (docs/resolution.md, "Divisions")
+    from qingfeng.jobs.resolve.divisions import normalise_divisions
+
+    tables, division_quarantine = normalise_divisions(tables, divisions=divisions)
     ref = reference(tables["registry_person"]).localCheckpoint()
     specs = [s for s in mt.MENTIONS if s.table in tables]
     all_mentions = _union_all([mt.mention_rows(tables[s.table], s) for s in specs]).localCheckpoint()
@@ -61,7 +68,7 @@ def resolve_tables(tables: Mapping[str, DataFrame], *, config: MatchConfig) -> d
     resolved, held = _resolve([all_mentions], ref, config, resolve_signatures)
 
     out: dict[str, DataFrame] = {}
-    quarantine = []
+    quarantine = [division_quarantine]
     for spec in specs:
         rows = mention_frames[(spec.table, spec.column)]
         out[spec.table] = mt.attach(out.get(spec.table, tables[spec.table]), spec, rows, resolved)
@@ -166,7 +173,10 @@ def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
         for t in STANDARDIZED_TABLES
         if lake.exists(settings, "standardized", t)
     }
-    outputs = resolve_tables(tables, config=load_match_config(settings))
+    from qingfeng.jobs.resolve.divisions import Divisions
+
+    divisions = Divisions.load(settings.divisions_config)
+    outputs = resolve_tables(tables, config=load_match_config(settings), divisions=divisions)
     # curated/company is the company master; the resolved company rows are kept as company_registration.
     if "company_master" in outputs:
         outputs["company_registration"] = outputs.pop("company")

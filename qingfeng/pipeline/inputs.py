@@ -45,12 +45,14 @@ def as_of_from_data(files: list[dict[str, Any]]) -> tuple[dt.date | None, str]:
 
 
 def fingerprint(files: list[dict[str, Any]], as_of: dt.date, settings: Settings) -> str:
-    """Same landed files, as-of date and rules configuration: the same clues, so no new run is needed."""
+    """Same landed files, as-of date, rules and divisions configuration: the same clues, so no new run is needed."""
     digest = hashlib.sha256()
     digest.update(json.dumps(sorted((f["table"], f["sha256"]) for f in files)).encode())
     digest.update(as_of.isoformat().encode())
     if settings.rules_config.exists():
         digest.update(settings.rules_config.read_bytes())
+    if settings.divisions_config.exists():
+        digest.update(b"divisions\0" + settings.divisions_config.read_bytes())
     return digest.hexdigest()
 
 

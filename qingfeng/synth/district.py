@@ -8,6 +8,7 @@ import random
 from pathlib import Path
 
 from qingfeng.synth import names as N
+from qingfeng.synth.divisions import spelled_division
 from qingfeng.synth.ids import IdFactory, credit_code, spelled_account, to_legacy15, transpose, typo
 from qingfeng.synth.people import Member, Person, Registry
 from qingfeng.synth.writers import CsvOut, Truth, fmt_date, iso, money, money_field
@@ -183,12 +184,13 @@ class District:
         bm = batch_month or on.month
         clerks = self.clerks[t]
         out = self.subsidy[on.month]
+        town, village = spelled_division(p.town, p.village, f"{p.pid}{on}")
         line = out.raw(
             [
                 f"{self.year}{bm:02d}-{t:02d}{suffix}",
                 programme,
-                p.town,
-                p.village,
+                town,
+                village,
                 p.hh,
                 name or p.name,
                 shown,
@@ -215,9 +217,10 @@ class District:
         grouped = f'"{amount:,.2f}"' if amount >= 1000 else plain
         texts, y = self._tenth_texts, self.year
         for m in months:
+            town, village = spelled_division(p.town, p.village, f"{p.pid}{m}")
             self.subsidy[m].raw(
                 [
-                    f"{y}{m:02d}-{t:02d}", programme, p.town, p.village, p.hh, p.name, shown,
+                    f"{y}{m:02d}-{t:02d}", programme, town, village, p.hh, p.name, shown,
                     grouped if r() < 0.3 else plain, texts[m][DATE_STYLES[int(r() * 7)]],
                     spelled_account(account, f"{p.pid}{m}"), p.name, clerks[int(r() * 3)], clerks[3],
                 ]
@@ -326,12 +329,13 @@ class District:
         self._project_seq += 1
         no = f"XS{self.year}{self._project_seq:05d}"
         d = lambda off: approval + dt.timedelta(days=off)  # noqa: E731
+        shown_town, shown_village = spelled_division(N.TOWNS[t], village, no)
         self.out["project"].write(
             [
                 no,
                 village + self.rng.choice(N.PROJECT_KINDS),
-                N.TOWNS[t],
-                village,
+                shown_town,
+                shown_village,
                 "基础设施",
                 iso(approval),
                 method,
@@ -381,11 +385,12 @@ class District:
         end = dt.date(start.year + years, start.month, 1) - dt.timedelta(days=1)
         platform = method == "公开竞价" if platform is None else platform
         prev = f"ZC-{t:02d}-{rng.randint(1, 99999):05d}-原" if method == "协议续租" else ""
+        shown_town, shown_village = spelled_division(N.TOWNS[t], village, no)
         self.out["lease"].write(
             [
                 no,
-                N.TOWNS[t],
-                village,
+                shown_town,
+                shown_village,
                 f"{village}{asset}{self._lease_seq}号",
                 asset,
                 f"{area:.1f}",
@@ -439,9 +444,8 @@ class District:
         village: str | None = None,
     ) -> None:
         to_dt = lambda d: dt.datetime(d.year, d.month, d.day) if d else None  # noqa: E731
-        self.cadres.append(
-            (p.pid, p.name, town or p.town, village or p.village, post, to_dt(start), to_dt(end))
-        )
+        shown = spelled_division(town or p.town, village or p.village, f"{p.pid}{post}{start}")
+        self.cadres.append((p.pid, p.name, *shown, post, to_dt(start), to_dt(end)))
 
     def declare(self, cadre: Person, rel: Person, relation: str) -> None:
         self.relatives.append((cadre.pid, cadre.name, rel.name, rel.pid, relation))
