@@ -54,18 +54,9 @@ depths = {
     if all(t in tables for t in s.needs)
 }
 
-from qingfeng import lake
-from qingfeng.jobs.resolve import STANDARDIZED_TABLES, load_match_config, resolve_tables
-from qingfeng.jobs.resolve.divisions import Divisions
+from qingfeng.jobs.resolve import curated_outputs
 
-standardized = {
-    t: lake.read_table(spark, settings, "standardized", t)
-    for t in STANDARDIZED_TABLES
-    if lake.exists(settings, "standardized", t)
-}
-resolved = resolve_tables(
-    standardized, config=load_match_config(settings), divisions=Divisions.load(settings.divisions_config)
-)
+resolved = curated_outputs(settings, spark=spark)
 depths.update({f"resolve:{name}": depth(df._plan.plan(spark.client)) for name, df in resolved.items()})
 print("DEPTHS", json.dumps(depths))
 """
@@ -91,7 +82,7 @@ def _env(home: Path, env_extra: dict[str, str]) -> dict[str, str]:
     return env
 
 
-def rule_plan_depths(home: Path, as_of: str, **env_extra: str) -> dict[str, int]:
+def plan_depths(home: Path, as_of: str, **env_extra: str) -> dict[str, int]:
     """How deep each rule's plan, and each curated output of resolve, nests as a Spark Connect
     protobuf message, on ``home``'s lake.
 

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sparkrun import clue_rows, rule_plan_depths, run_stages
+from sparkrun import clue_rows, plan_depths, run_stages
 
 from qingfeng.settings import get_settings
 from qingfeng.spark_server import running_server
@@ -50,7 +50,7 @@ def test_pipeline_through_spark_connect_equals_local(server: str, tmp_path: Path
     assert remote_clues == local_clues
 
     # every rule's and resolve output's plan leaves room under the client's 100 levels (checkpoint and write wrap it)
-    depths = rule_plan_depths(remote, as_of, QINGFENG_SPARK_REMOTE=server)
+    depths = plan_depths(remote, as_of, QINGFENG_SPARK_REMOTE=server)
     assert len([d for d in depths if not d.startswith("resolve:")]) == 24, depths
     assert max(depths.values()) <= 90, depths
 

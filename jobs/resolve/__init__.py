@@ -163,24 +163,32 @@ def load_match_config(settings: Settings) -> MatchConfig:
 CURATED_NAMES = {"company_master": "company"}  # internal name → curated table name
 
 
-def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
-    from qingfeng import lake
-    from qingfeng.concurrent import run_all
+def curated_outputs(settings: Settings, *, spark: SparkSession) -> dict[str, DataFrame]:
+    """The curated tables resolve writes, from the lake's standardized tables and the settings."""
+    from qingfeng.jobs.resolve.divisions import Divisions
 
-    started = time.monotonic()
+    from qingfeng import lake
+
     tables = {
         t: lake.read_table(spark, settings, "standardized", t)
         for t in STANDARDIZED_TABLES
         if lake.exists(settings, "standardized", t)
     }
-    from qingfeng.jobs.resolve.divisions import Divisions
-
     divisions = Divisions.load(settings.divisions_config)
     outputs = resolve_tables(tables, config=load_match_config(settings), divisions=divisions)
     # curated/company is the company master; the resolved company rows are kept as company_registration.
     if "company_master" in outputs:
         outputs["company_registration"] = outputs.pop("company")
         outputs["company"] = outputs.pop("company_master")
+    return outputs
+
+
+def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
+    from qingfeng import lake
+    from qingfeng.concurrent import run_all
+
+    started = time.monotonic()
+    outputs = curated_outputs(settings, spark=spark)
 
     def land(name: str, df: DataFrame) -> int:
         lake.write_table(df, settings, "curated", name)

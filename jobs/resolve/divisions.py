@@ -9,12 +9,14 @@ a delivery of its own, and a feed's rows must not depend on which of them landed
 from __future__ import annotations
 
 from collections.abc import Mapping
+from functools import reduce
 from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import Window
+from qingfeng.jobs.resolve.mentions import column_or_null
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -118,21 +120,16 @@ def normalise_divisions(
     held = [_empty_quarantine(tables[REGISTRY])]
     if placed:
         delivered = [
-            tables[t].select(*[_opt(tables[t], c).alias(f"{c}_raw") for c in DIVISION_COLUMNS])
+            tables[t].select(*[column_or_null(tables[t], c).alias(f"{c}_raw") for c in DIVISION_COLUMNS])
             for t in placed
         ]
-        pairs = delivered[0]
-        for df in delivered[1:]:
-            pairs = pairs.unionByName(df)
+        pairs = reduce(_union, delivered)
         resolved = resolve_pairs(pairs.distinct().localCheckpoint(), names).localCheckpoint()
         for t in placed:
             located = _locate(tables[t], resolved)
             out[t] = _with_raw(located.where(F.col("_unknown").isNull()), tables[t].columns)
             held.append(_quarantine(t, located.where(F.col("_unknown").isNotNull())))
-    quarantine = held[0]
-    for df in held[1:]:
-        quarantine = quarantine.unionByName(df)
-    return out, quarantine
+    return out, reduce(_union, held)
 
 
 def resolve_pairs(pairs: DataFrame, names: DataFrame) -> DataFrame:
@@ -260,7 +257,9 @@ def _locate(df: DataFrame, resolved: DataFrame) -> DataFrame:
             "_unknown",
         )
     )
-    same = _opt(df, "town").eqNullSafe(F.col("_t_raw")) & _opt(df, "village").eqNullSafe(F.col("_v_raw"))
+    same = column_or_null(df, "town").eqNullSafe(F.col("_t_raw")) & column_or_null(df, "village").eqNullSafe(
+        F.col("_v_raw")
+    )
     return df.join(r, same, "left").drop("_t_raw", "_v_raw")
 
 
@@ -287,8 +286,8 @@ def _quarantine(table: str, rows: DataFrame) -> DataFrame:
         F.col("_line").cast("long").alias("_line"),
         F.col("_unknown").alias("column"),
         F.lit(None).cast("string").alias("raw_id"),
-        F.when(town, _opt(rows, "town")).otherwise(_opt(rows, "village")).alias("name"),
-        _opt(rows, "household_no").alias("household_no"),
+        F.when(town, column_or_null(rows, "town")).otherwise(column_or_null(rows, "village")).alias("name"),
+        column_or_null(rows, "household_no").alias("household_no"),
         F.lit("unknown_division").alias("reason"),
         F.array().cast(T.ArrayType(CANDIDATE)).alias("candidates"),
     )
@@ -303,5 +302,6 @@ def _clean(col: Column) -> Column:
     return F.when(F.length(text) > 0, text)
 
 
-def _opt(df: DataFrame, name: str) -> Column:
-    return F.col(name) if name in df.columns else F.lit(None).cast("string")
+def _union(a: DataFrame, b: DataFrame) -> DataFrame:
+    # each frame's own method: pyspark.sql.DataFrame.unionByName is abstract for a Connect frame
+    return a.unionByName(b)

@@ -58,7 +58,8 @@ SIG_COLUMNS = (
 )
 
 
-def _opt(df: DataFrame, name: str | None):
+def column_or_null(df: DataFrame, name: str | None):
+    """``df[name]``, or a NULL string where the table has no such column."""
     return F.col(name) if name and name in df.columns else F.lit(None).cast("string")
 
 
@@ -86,9 +87,9 @@ def mention_rows(df: DataFrame, spec: MentionSpec, *, hint: bool = False) -> Dat
         F.col(f"{spec.column}_status").alias("id_status"),
         F.col(spec.name_col).alias("name"),
         normalize_name(F.col(spec.name_col)).alias("name_norm"),
-        _opt(df, spec.household_col).alias("household_no"),
-        _opt(df, spec.village_col).alias("village"),
-        _opt(df, spec.town_col).alias("town"),
+        column_or_null(df, spec.household_col).alias("household_no"),
+        column_or_null(df, spec.village_col).alias("village"),
+        column_or_null(df, spec.town_col).alias("town"),
         F.lit(hint).alias("household_is_hint"),
     )
     return with_sig_id(rows)
