@@ -193,7 +193,8 @@ def render_table(result: Evaluation) -> str:
 @click.option("--format", "fmt", type=click.Choice(["table", "json"]), default="table", show_default=True)
 @with_settings
 def evaluate(truth_file: Path, fmt: str, settings: Settings) -> None:
-    """Recall and precision per rule of lake/clues against a truth file, plus traps hit."""
+    """Recall and precision per rule of lake/clues against a truth file, plus traps hit, and the
+    resolution precision and recall of the rows the truth file names."""
     try:
         truth = parse_truth(truth_file.read_text(encoding="utf-8").splitlines(), str(truth_file))
         found = read_lake_clue_ids(settings)
@@ -201,10 +202,36 @@ def evaluate(truth_file: Path, fmt: str, settings: Settings) -> None:
         fail(str(exc))
         return
     result = score(found, truth)
+    resolution = _resolution_quality(settings, truth_file)
     if fmt == "json":
-        click.echo(json.dumps(result.as_dict(), ensure_ascii=False, indent=2))
-    else:
-        click.echo(render_table(result))
+        out = result.as_dict()
+        if resolution is not None:
+            out["resolution"] = resolution.as_dict()
+        click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+        return
+    click.echo(render_table(result))
+    if resolution is not None:
+        click.echo(render_resolution(resolution))
+
+
+def _resolution_quality(settings: Settings, truth_file: Path):
+    """Resolution quality of the curated rows the truth names; None when the truth has no such lines."""
+    from qingfeng.jobs.resolve.quality import quality_from_lake
+
+    try:
+        return quality_from_lake(settings, truth_file)
+    except ValueError:
+        return None
+
+
+def render_resolution(q) -> str:
+    lines = [
+        f"resolution: planted {q.planted}, correct {q.correct}, wrong {q.wrong}, missed {q.missed}; "
+        f"traps {q.traps}, wrongly merged {q.trap_merges}",
+        f"resolution precision {_pct(q.precision)}  recall {_pct(q.recall)}",
+    ]
+    lines += [f"  {json.dumps(f, ensure_ascii=False)}" for f in q.failures[:20]]
+    return "\n".join(lines)
 
 
 commands = [evaluate]

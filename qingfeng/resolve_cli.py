@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
@@ -43,25 +42,6 @@ def graph(settings) -> None:
     click.echo(json.dumps(summary, ensure_ascii=False, indent=2))
 
 
-def collect_mention_persons(settings, spark, truth: list[dict[str, Any]]) -> dict[tuple[str, str, int], dict]:
-    """The person columns of exactly the curated rows the truth file names."""
-    from pyspark.sql import functions as F
-
-    from qingfeng import lake
-    from qingfeng.jobs.resolve.quality import curated_name, person_columns
-
-    rows: dict[tuple[str, str, int], dict] = {}
-    for table in sorted({t["table"] for t in truth}):
-        name, columns = curated_name(table), person_columns(table)
-        if not columns or not lake.exists(settings, "curated", name):
-            continue
-        files = sorted({t["file"] for t in truth if t["table"] == table})
-        df = lake.read_table(spark, settings, "curated", name).filter(F.col("_file").isin(files))
-        for r in df.select("_file", "_line", *columns).collect():
-            rows[(table, r["_file"], int(r["_line"]))] = {c: r[c] for c in columns}
-    return rows
-
-
 @click.command("resolution-quality")
 @click.option(
     "--truth",
@@ -77,15 +57,12 @@ def resolution_quality(
     settings, truth_path: Path, min_precision: float | None, min_recall: float | None
 ) -> None:
     """Print resolution precision and recall against the synthetic truth file."""
-    from qingfeng.jobs.resolve.quality import read_truth, score
+    from qingfeng.jobs.resolve.quality import quality_from_lake
 
     try:
-        truth = read_truth(truth_path)
+        result = quality_from_lake(settings, truth_path)
     except ValueError as exc:
         fail(str(exc))
-    if not truth:
-        fail(f"{truth_path}: no 'resolution' or 'resolution_trap' lines")
-    result = score(truth, collect_mention_persons(settings, _spark(settings), truth))
     click.echo(
         f"planted {result.planted}: correct {result.correct}, wrong {result.wrong}, missed {result.missed}; "
         f"traps {result.traps}: merged {result.trap_merges}"

@@ -115,3 +115,28 @@ def test_command_without_clues_fails_cleanly(tmp_path: Path, home: Path):
     result = CliRunner().invoke(evaluate, ["--truth", str(truth), "--home", str(home)])
     assert result.exit_code == 1
     assert "run the rules stage first" in result.output and "Traceback" not in result.output
+
+
+def test_command_scores_resolution_of_the_rows_the_truth_names(tmp_path: Path, home: Path):
+    """Resolution precision and recall come from the curated rows: a planted mention resolved to its
+    person is correct; a row that must resolve to nobody but did is a wrong merge."""
+    _write_clues(home, FOUND)
+    curated = home / "lake" / "curated" / "subsidy_payment"
+    curated.mkdir(parents=True)
+    rows = {"_file": ["f.csv", "f.csv", "f.csv"], "_line": [3, 4, 5], "person_id": ["A", "D", None]}
+    pq.write_table(pa.table(rows), curated / "part-0.parquet")
+    trap = {"type": "resolution_trap", "table": "subsidy_payment", "file": "f.csv", "case": "newborn"}
+    truth = tmp_path / "truth.jsonl"
+    lines = [
+        *truth_lines(),
+        json.dumps({**trap, "line": 4, "must_not_be": "E", "nobody": True}),
+        json.dumps({**trap, "line": 5, "must_not_be": "E", "nobody": True}),
+    ]
+    truth.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = CliRunner().invoke(evaluate, ["--truth", str(truth), "--home", str(home), "--format", "json"])
+    assert result.exit_code == 0, result.output
+    res = json.loads(result.output)["resolution"]
+    assert (res["planted"], res["correct"], res["traps"], res["trap_merges"]) == (1, 1, 2, 1)
+    assert (res["recall"], res["precision"]) == (1.0, 0.5)
+    table = CliRunner().invoke(evaluate, ["--truth", str(truth), "--home", str(home)])
+    assert "resolution precision 50.0%  recall 100.0%" in table.output

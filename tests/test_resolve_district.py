@@ -28,13 +28,10 @@ def district(tmp_path_factory, spark):
 
 
 def test_every_planted_resolution_resolves_and_no_trap_merges(district, spark):
-    from qingfeng.jobs.resolve.quality import read_truth, score
-
-    from qingfeng.resolve_cli import collect_mention_persons
+    from qingfeng.jobs.resolve.quality import quality_from_lake
 
     settings, truth_path, summary, _ = district
-    truth = read_truth(truth_path)
-    result = score(truth, collect_mention_persons(settings, spark, truth))
+    result = quality_from_lake(settings, truth_path)
     assert result.planted > 0 and result.traps > 0
     assert result.failures == []
     assert (result.precision, result.recall) == (1.0, 1.0)

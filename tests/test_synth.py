@@ -232,13 +232,8 @@ def test_truth_keys_are_well_formed_and_exist_in_the_exports(district: Path) -> 
 
 
 def test_resolution_rows_point_at_the_planted_quirk(district: Path) -> None:
-    registry = {}
-    for r in read_csv(district / "户籍人口信息_20231231.csv", "gb18030")[1:]:
-        pid = r[0].upper()
-        if len(pid) == 15:  # legacy form: insert 19, recompute the check digit
-            pid = pid[:6] + "19" + pid[6:] + "0"
-            pid = pid[:17] + ric.calc_check_digit(pid)
-        registry[pid] = r
+    registry = {norm(r[0]): r for r in read_csv(district / "户籍人口信息_20231231.csv", "gb18030")[1:]}
+    deaths = {norm(r[1]) for r in read_csv(district / "死亡火化信息_2023.csv", "utf-8")[1:]}
     files: dict[str, list[list[str]]] = {}
     cases = Counter()
     for rec in truth(district):
@@ -248,19 +243,51 @@ def test_resolution_rows_point_at_the_planted_quirk(district: Path) -> None:
         row = dict(zip(rows[0], rows[rec["line"] - 1], strict=True))
         cases[rec["case"]] += 1
         if rec["type"] == "resolution_trap":
-            other = registry[rec["must_not_be"]]
-            assert other[1] == row["姓名"] and other[5] != row["户号"], "same name, other household"
+            other, shown = registry[rec["must_not_be"]], norm(row["身份证号"])
+            assert shown not in registry and shown not in deaths, "the row's ID is nobody's here"
+            if rec["case"] == "newborn":  # the elder sister: same household, a name one character off
+                assert other[5] == row["户号"] and shown[6:10] == "2023" and other[1] != row["姓名"]
+                assert other[1][:-1] == row["姓名"][:-1]
+            else:
+                assert other[1] == row["姓名"] and other[5] != row["户号"], "same name, other household"
             continue
         pid, shown = rec["person_id"], row["身份证号"]
         assert ric.calc_check_digit(pid) == pid[-1]
+        if rec["case"] == "death_record_only":  # deregistered: only the death record has the ID
+            assert pid not in registry and pid in deaths and len(shown) == 18, (rec, row)
+            continue
         assert _shows_case(rec["case"], shown, row["姓名"], pid, registry[pid][1]), (rec, row)
-        if pid in registry:
-            assert registry[pid][5] == row["户号"]
-    assert set(cases) == {"blank_id", "typo", "transposition", "legacy15", "traditional_name", "homonym"}
+        assert registry[pid][5] == row["户号"]
+    assert set(cases) == {
+        "blank_id",
+        "typo",
+        "transposition",
+        "legacy15",
+        "legacy15_typo",
+        "checksum_valid_typo",
+        "traditional_name",
+        "death_record_only",
+        "homonym",
+        "non_local",
+        "newborn",
+    }
+
+
+def norm(shown: str) -> str:
+    """The 18-digit form: a legacy 15-digit ID gets 19 inserted and its check digit computed."""
+    pid = shown.upper()
+    if len(pid) == 15:
+        pid = pid[:6] + "19" + pid[6:] + "0"
+        pid = pid[:17] + ric.calc_check_digit(pid)
+    return pid
 
 
 def _shows_case(case: str, shown: str, name: str, pid: str, registry_name: str) -> bool:
     differing = sum(a != b for a, b in zip(shown, pid, strict=False))
+    if case == "legacy15_typo":  # one digit off in the 15, so a valid-looking 18 of nobody
+        return len(shown) == 15 and sum(a != b for a, b in zip(shown, pid[:6] + pid[8:17], strict=True)) == 1
+    if case == "checksum_valid_typo":
+        return len(shown) == 18 and shown[-1] == ric.calc_check_digit(shown) and differing in (1, 2)
     if case == "blank_id":
         return shown == ""
     if case == "traditional_name":
@@ -317,3 +344,23 @@ def test_cli_writes_a_district_and_refuses_a_used_directory(tmp_path: Path) -> N
     assert (out / "truth.jsonl").exists() and (out / "村社干部名册_2023.xlsx").exists()
     again = CliRunner().invoke(main, ["synth", "--households", "50", "--out", str(out)])
     assert again.exit_code != 0 and "not empty" in again.output
+
+
+def test_checksum_valid_typos_are_never_anyones_id() -> None:
+    """A planted typo that passes the check digit must be nobody's ID, now or later: otherwise the
+    truth would call a correct link to that other person a wrong one."""
+    import random
+
+    from qingfeng.synth.ids import IdFactory, is_valid_id, legacy15_typo
+
+    ids, rng, born = IdFactory(), random.Random(3), dt.date(1960, 5, 5)
+    issued = [ids.issue(born, True) for _ in range(300)]  # crowd one birth date: seq typos collide
+    assert all(ids.issued(p) for p in issued) and not ids.issued(ids.checksum_valid_typo(issued[0], rng))
+    typos = [ids.checksum_valid_typo(p, rng) for p in issued[:100]]
+    legacy = [legacy15_typo(ids, p, rng) for p in issued[100:150]]
+    upgraded = [f"{t[:6]}19{t[6:]}" for t in legacy if t]
+    upgraded = [u + ric.calc_check_digit(u + "0") for u in upgraded]
+    assert all(is_valid_id(t) for t in typos) and len(upgraded) == 50
+    assert not (set(typos) | set(upgraded)) & set(issued)
+    later = [ids.issue(born, True) for _ in range(150)]
+    assert not (set(typos) | set(upgraded)) & set(later)

@@ -72,6 +72,12 @@ def norm_id(value: str) -> str | None:
     return None
 
 
+def account(value: str) -> str:
+    """A bank account as typed: Excel's leading ', spaces, hyphens and full-width digits dropped."""
+    value = value.translate(str.maketrans("０１２３４５６７８９", "0123456789"))
+    return re.sub(r"[\s'\-]", "", value)
+
+
 def month(d: dt.date) -> str:
     return f"{d.year}-{d.month:02d}"
 
@@ -88,15 +94,20 @@ class Naive:
         for pid, r in self.people.items():
             if r["人员状态"] == "死亡":
                 self.death[pid] = date(r["变动日期"])
+        self.named = {pid: r["姓名"] for pid, r in self.people.items()}
         for r in rows(folder, "死亡火化信息"):
             pid = norm_id(r["身份证号"])
             self.death[pid] = min(self.death.get(pid, dt.date.max), date(r["死亡日期"]))
+            self.named.setdefault(pid, r["姓名"])
         self.pay = rows(folder, "民生补助发放明细")
         from opencc import OpenCC
 
         t2s = OpenCC("t2s")
-        for r in self.pay:
-            r["pid"] = norm_id(r["身份证号"]) or self.by_hh_name.get((r["户号"], t2s.convert(r["姓名"])))
+        for r in self.pay:  # an ID is a person only when the registry or a death record knows it
+            pid, name = norm_id(r["身份证号"]), t2s.convert(r["姓名"])
+            if pid not in self.named:
+                pid = self.by_hh_name.get((r["户号"], name)) or self._repair(r["身份证号"], name)
+            r["pid"] = pid
             r["date"], r["amount"] = date(r["发放日期"]), money(r["发放金额(元)"])
         self.payroll = rows(folder, "财政供养人员工资")
         self.wages = rows(folder, "农民工工资发放")
@@ -112,6 +123,17 @@ class Naive:
         for r in rows(folder, "企业股东信息"):
             self.parties[r["统一社会信用代码"]].add(norm_id(r["股东证件号码"]))
         self._cadre_sheets()
+
+    def _repair(self, shown: str, name: str) -> str | None:
+        """The one known person of this name whose ID body is one digit off the shown one."""
+        fits = {
+            pid
+            for pid, known in self.named.items()
+            if known == name
+            and len(shown) == 18
+            and sum(a != b for a, b in zip(shown[:17], pid[:17], strict=True)) == 1
+        }
+        return fits.pop() if len(fits) == 1 else None
 
     def _cadre_sheets(self) -> None:
         from openpyxl import load_workbook
@@ -195,7 +217,7 @@ class Naive:
             pid = norm_id(r["身份证号"])
             if r["人员类别"] in ("在编", "编外"):
                 in_service[pid].add(m)
-                employers[(pid, m)].add(r["单位代码"])
+                employers[(pid, m)].add(r["单位代码"] or r["单位名称"])
             dd = self.death.get(pid)
             if dd and m > month(dd):
                 found["P01"].add((("person", pid),))
@@ -216,7 +238,11 @@ class Naive:
             dd = self.death.get(pid)
             if dd and (d - dd).days > 30:
                 found["S01"].add((("person", pid), ("programme", prog)))
-            hh = self.members[self.people[pid]["户号"]]
+            if r["开户人姓名"] != r["姓名"]:
+                accounts[account(r["银行账号"])].add(r["户号"])
+            if pid is None:  # unresolved: a review item, never a clue
+                continue
+            hh = self.members[self.people[pid]["户号"]] if pid in self.people else []
             if prog in MEANS and any(month(d) in in_service[m] for m in hh):
                 found["S02"].add((("person", pid), ("programme", prog)))
             if prog in DISCRETIONARY:
@@ -228,10 +254,8 @@ class Naive:
                     owned = [k for k, reg, dereg in holdings[m] if reg <= d and (dereg is None or dereg > d)]
                     if any(k != "住宅" for k in owned) or owned.count("住宅") > 1 or active_roles[m]:
                         found["S05"].add((("person", pid), ("programme", prog)))
-            if r["开户人姓名"] != r["姓名"]:
-                accounts[r["银行账号"]].add(r["户号"])
             cap = CAPS.get(prog)
-            if prog == "最低生活保障金":
+            if prog == "最低生活保障金" and hh:  # no household, no per-member cap
                 cap = 1250 * sum(
                     1
                     for m in hh
@@ -348,7 +372,7 @@ class Naive:
             sites[(pid, m)].add(r["项目编号"])
             if m in in_service[pid]:
                 found["P04"].add((("person", pid),))
-            acct[(r["收款账号"], m)].add(pid)
+            acct[(account(r["收款账号"]), m)].add(pid)
         for (pid, _), projects in sites.items():
             if len(projects) >= 2:
                 found["P04"].add((("person", pid),))

@@ -2,7 +2,8 @@
 
 A ``resolution`` line is a planted mention whose person is known: it counts as correct when one of the
 row's person columns holds that person, wrong when the row resolved to someone else, missed when
-unresolved. A ``resolution_trap`` line must not resolve to ``must_not_be``: doing so is a wrong merge.
+unresolved. A ``resolution_trap`` line must not resolve to ``must_not_be`` (with ``nobody``: to anyone,
+as for a recipient who is not in the registry): doing so is a wrong merge.
 precision = correct / (correct + wrong + trap merges); recall = correct / planted.
 """
 
@@ -15,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from qingfeng.jobs.resolve.mentions import MENTIONS, RELATIVE
+
+from qingfeng.settings import Settings
 
 Row = Mapping[str, Any]
 
@@ -85,7 +88,36 @@ def score(
                 q.failures.append({**item, "got": []})
         else:
             q.traps += 1
-            if item["must_not_be"] in persons:
+            if item["must_not_be"] in persons or (item.get("nobody") and persons):
                 q.trap_merges += 1
                 q.failures.append({**item, "got": sorted(persons)})
     return q
+
+
+def mention_persons(settings: Settings, truth: Iterable[Row]) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The person columns of exactly the curated rows the truth lines name (pyarrow; no Spark)."""
+    import pyarrow.compute as pc
+    import pyarrow.dataset as ds
+
+    from qingfeng import lake
+
+    truth = list(truth)
+    rows: dict[tuple[str, str, int], dict[str, Any]] = {}
+    for table in sorted({t["table"] for t in truth}):
+        name, columns = curated_name(table), person_columns(table)
+        if not columns or not lake.exists(settings, "curated", name):
+            continue
+        files = sorted({t["file"] for t in truth if t["table"] == table})
+        data = ds.dataset(str(lake.table_path(settings, "curated", name)), format="parquet")
+        picked = data.to_table(columns=["_file", "_line", *columns], filter=pc.field("_file").isin(files))
+        for r in picked.to_pylist():
+            rows[(table, r["_file"], int(r["_line"]))] = {c: r[c] for c in columns}
+    return rows
+
+
+def quality_from_lake(settings: Settings, truth_path: Path) -> ResolutionQuality:
+    """Resolution quality of the curated zone against a truth file (ValueError: no resolution lines)."""
+    truth = read_truth(truth_path)
+    if not truth:
+        raise ValueError(f"{truth_path}: no 'resolution' or 'resolution_trap' lines")
+    return score(truth, mention_persons(settings, truth))

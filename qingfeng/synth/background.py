@@ -108,9 +108,11 @@ def _village(d: District, t: int, village: str, count: int) -> None:
             d.die(
                 oldest,
                 on,
-                registry=mode < 0.85,
+                registry=mode < 0.85 or mode > 0.93,
                 record=on + dt.timedelta(days=rng.randint(0, 3)) if mode > 0.7 else None,
             )
+            if mode > 0.93:  # deregistered: gone from the household export, known from the death record
+                people.remove(oldest)
             d.write_household(people)
         else:
             people = d.household(t, composition(d), village)
@@ -237,19 +239,26 @@ def _recipient(d: District, t: int, village: str, r: float) -> None:
             )
 
 
+# the ID or name quirk of a background subsidy row: (cumulative probability, quirk), docs/synth.md
+QUIRKS = (
+    (0.015, "blank"),
+    (0.022, "typo"),
+    (0.027, "transposition"),
+    (0.035, "legacy15"),
+    (0.045, "traditional"),
+    (0.048, "legacy15_typo"),
+    (0.049, "checksum_valid_typo"),
+)
+
+
 def _quirk(d: District, p: Person) -> str:
     r = d.rng.random()
-    if r < 0.015:
-        return "blank"
-    if r < 0.022:
-        return "typo"
-    if r < 0.027:
-        return "transposition"
-    if r < 0.035 and p.pid[6:8] == "19":
-        return "legacy15"
-    if r < 0.045 and p.name[0] in N.TRADITIONAL:
-        return "traditional"
-    return ""
+    quirk = next((q for upper, q in QUIRKS if r < upper), "")
+    if quirk.startswith("legacy15") and p.pid[6:8] != "19":
+        return ""  # only those born 1900-1999 had a 15-digit ID
+    if quirk == "traditional" and p.name[0] not in N.TRADITIONAL:
+        return ""
+    return quirk
 
 
 def _homonym(d: District, t: int, village: str, people: list[Person]) -> Person | None:

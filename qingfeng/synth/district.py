@@ -5,11 +5,20 @@ from __future__ import annotations
 
 import datetime as dt
 import random
+import zlib
 from pathlib import Path
 
 from qingfeng.synth import names as N
 from qingfeng.synth.divisions import spelled_division
-from qingfeng.synth.ids import IdFactory, credit_code, spelled_account, to_legacy15, transpose, typo
+from qingfeng.synth.ids import (
+    IdFactory,
+    credit_code,
+    legacy15_typo,
+    spelled_account,
+    to_legacy15,
+    transpose,
+    typo,
+)
 from qingfeng.synth.people import Member, Person, Registry
 from qingfeng.synth.writers import CsvOut, Truth, fmt_date, iso, money, money_field
 
@@ -179,6 +188,10 @@ class District:
             shown = transpose(p.pid, rng) or typo(p.pid, rng)
         elif id_mode == "legacy15":
             shown = to_legacy15(p.pid) or p.pid
+        elif id_mode == "legacy15_typo":
+            shown = legacy15_typo(self.ids, p.pid, rng) or self.ids.checksum_valid_typo(p.pid, rng)
+        elif id_mode == "checksum_valid_typo":
+            shown = self.ids.checksum_valid_typo(p.pid, rng)
         elif shown[-1] == "X" and r() < 0.3:
             shown = shown[:-1] + "x"
         bm = batch_month or on.month
@@ -227,8 +240,17 @@ class District:
             )  # fmt: skip
 
     def payroll(
-        self, p: Person, employer: int, category: str, months: range | list[int], gross: float = 0
+        self,
+        p: Person,
+        employer: int,
+        category: str,
+        months: range | list[int],
+        gross: float = 0,
+        *,
+        coded: bool = True,
     ) -> None:
+        """Salary rows of one employer; ``coded=False``: a unit whose export has no 单位代码 at all
+        (and any unit leaves it blank on about 2% of rows)."""
         t = employer // 100
         code = f"11330109{t:02d}{employer % 100:02d}"
         emp = (
@@ -239,8 +261,18 @@ class District:
         gross = gross or round(self.rng.uniform(6000, 12000))
         out = self.out["payroll"]
         for m in months:
+            shown = code if coded and zlib.crc32(f"{code}|{p.pid}|{m}".encode()) % 100 >= 2 else ""
             out.raw(
-                [f"{self.year}{m:02d}", code, emp, category, p.pid, p.name, money(gross), money(gross * 0.88)]
+                [
+                    f"{self.year}{m:02d}",
+                    shown,
+                    emp,
+                    category,
+                    p.pid,
+                    p.name,
+                    money(gross),
+                    money(gross * 0.88),
+                ]
             )
 
     def own(self, p: Person, kind: str, reg: dt.date, dereg: dt.date | None = None) -> None:

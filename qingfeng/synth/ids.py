@@ -18,6 +18,7 @@ class IdFactory:
     def __init__(self) -> None:
         self._next: dict[tuple[dt.date, bool, str], int] = {}
         self._ymd: dict[dt.date, str] = {}
+        self._mistyped: set[str] = set()  # IDs shown by typos: never issued to anyone later
 
     def issue(self, birth: dt.date, male: bool, area: str = AREA) -> str:
         key = (birth, male, area)
@@ -32,7 +33,38 @@ class IdFactory:
         # spread the sequence (37 is coprime to 500, so it stays unique); odd last digit for men
         seq = 2 * ((n * 37 + int(ymd)) % 500) + male
         body = f"{area}{ymd}{seq:03d}"
-        return body + ric.calc_check_digit(body + "0")
+        pid = body + ric.calc_check_digit(body + "0")
+        return self.issue(birth, male, area) if self._mistyped and pid in self._mistyped else pid
+
+    def issued(self, pid: str) -> bool:
+        """Whether ``pid`` went to someone already (inverts the sequence spreading of ``issue``)."""
+        birth = birth_of(pid)
+        if birth is None or not is_valid_id(pid):
+            return False
+        seq, male = int(pid[14:17]), int(pid[16]) % 2 == 1
+        n = ((seq // 2 - int(pid[6:14])) * _INV37) % 500
+        return n < self._next.get((birth, male, pid[:6]), 0)
+
+    def checksum_valid_typo(self, pid: str, rng: random.Random, *, keep_century: bool = False) -> str:
+        """One body digit mistyped and the check digit recomputed to fit (an agency system that fills
+        it in, or the one random typo in 11 that passes): a valid-looking ID of nobody, now or later."""
+        while True:
+            pos = rng.choice([i for i in range(17) if not (keep_century and i in (6, 7))])
+            body = pid[:pos] + str((int(pid[pos]) + rng.randrange(1, 10)) % 10) + pid[pos + 1 : 17]
+            shown = body + ric.calc_check_digit(body + "0")
+            if birth_of(shown) is not None and not self.issued(shown) and shown not in self._mistyped:
+                self._mistyped.add(shown)
+                return shown
+
+
+_INV37 = pow(37, -1, 500)
+
+
+def birth_of(pid: str) -> dt.date | None:
+    try:
+        return dt.date(int(pid[6:10]), int(pid[10:12]), int(pid[12:14]))
+    except ValueError:
+        return None
 
 
 def to_legacy15(id18: str) -> str | None:
@@ -40,6 +72,13 @@ def to_legacy15(id18: str) -> str | None:
     if id18[6:8] != "19":
         return None
     return id18[:6] + id18[8:17]
+
+
+def legacy15_typo(factory: IdFactory, id18: str, rng: random.Random) -> str | None:
+    """The 15-digit form with one digit mistyped: it upgrades to a checksum-valid ID of nobody."""
+    if id18[6:8] != "19":
+        return None
+    return to_legacy15(factory.checksum_valid_typo(id18, rng, keep_century=True))
 
 
 def typo(id18: str, rng: random.Random) -> str:

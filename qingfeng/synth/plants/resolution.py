@@ -1,11 +1,17 @@
 """Entity-resolution cases that every district carries, whatever its size: one subsidy row per
-quirk (the recipient is a clean universal-allowance household), and a same-name neighbour."""
+quirk (the recipient is a clean universal-allowance household), and the look-alikes that must not
+be linked: a same-name neighbour, a recipient from another province, a baby not yet registered."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from qingfeng.synth import names as N
 from qingfeng.synth.district import District
+from qingfeng.synth.people import Person
 from qingfeng.synth.plants.common import new, single
+
+LOW, _, TEMP = N.PROGRAMMES_MEANS
 
 
 def plant(d: District) -> None:
@@ -17,6 +23,8 @@ def plant(d: District) -> None:
             ("typo", "typo"),
             ("transposition", "transposition"),
             ("legacy15", "legacy15"),
+            ("legacy15_typo", "legacy15_typo"),
+            ("checksum_valid_typo", "checksum_valid_typo"),
             ("traditional", "traditional_name"),
         ):
             people = d.household(t, [("户主", 1938, i % 2 == 0)])
@@ -55,11 +63,78 @@ def plant(d: District) -> None:
                     person_id=twin.pid,
                     case="blank_id",
                 )
-                tr.add(
-                    "resolution_trap",
-                    table="subsidy_payment",
-                    file=file,
-                    line=line,
-                    must_not_be=first.pid,
-                    case="homonym",
-                )
+                _trap_row(d, file, line, first, "homonym")
+        non_local(d, t)
+        newborn(d, (t + 1) % 12)
+
+
+def _trap_row(d: District, file: str, line: int, must_not_be: Person, case: str, **extra: bool) -> None:
+    d.truth.add(
+        "resolution_trap",
+        table="subsidy_payment",
+        file=file,
+        line=line,
+        must_not_be=must_not_be.pid,
+        case=case,
+        **extra,
+    )
+
+
+def non_local(d: District, t: int) -> None:
+    """A 低保 recipient from another province (valid ID, no 户号 here) with the name of a villager.
+    Nobody in the registry is them: they stay unresolved, so no household-size clue is guessed, and
+    the villager, a household of one, must not be chosen (1 800 would be over a cap for one)."""
+    local = single(d, t, 1975)
+    birth = dt.date(1976, 3, 8)
+    stranger = Person(
+        d.ids.issue(birth, True, area="410102"),
+        local.name,
+        True,
+        birth,
+        "",
+        "户主",
+        local.town,
+        local.village,
+    )
+    for m in (5, 6, 7):
+        file, line = d.pay(stranger, LOW, d.day(m), 1800.0)
+        d.truth.trap(
+            "S07",
+            "non-local recipient: household unknown",
+            person=stranger.pid,
+            programme=LOW,
+            month=f"{d.year}-{m:02d}",
+        )
+        d.truth.trap(
+            "S07",
+            "a villager of the same name: not the recipient",
+            person=local.pid,
+            programme=LOW,
+            month=f"{d.year}-{m:02d}",
+        )
+        if m == 5:
+            _trap_row(d, file, line, local, "non_local", nobody=True)
+
+
+def newborn(d: District, t: int) -> None:
+    """A baby born in December, paid 临时救助金 under her own valid ID and the family's 户号 before
+    the registry export lists her. She resolves to nobody; her sister, one character apart in name
+    and in the same household, must not be chosen."""
+    people = new(d, t, [("户主", 1990, True), ("配偶", 1991, False), ("女", 2019, False)])
+    sister = people[2]
+    given = next(
+        c for c in N.GIVEN if c != sister.name[-1] and sister.name[:-1] + c not in {p.name for p in people}
+    )
+    birth = dt.date(d.year, 12, 2)
+    baby = Person(
+        d.ids.issue(birth, False),
+        sister.name[:-1] + given,
+        False,
+        birth,
+        sister.hh,
+        "女",
+        sister.town,
+        sister.village,
+    )
+    file, line = d.pay(baby, TEMP, d.day(12, 20), 3000.0, holder=people[0].name)  # the father's card
+    _trap_row(d, file, line, sister, "newborn", nobody=True)

@@ -65,6 +65,32 @@ def s01(d: District, t: int) -> None:
     d.die(p, d.day(5, 5), registry=False, record=d.day(5, 5))
     d.monthly(p, N.DISABLED, 200.0, range(1, 9))
     tr.clue("S01", "death record only; registry still 正常", person=p.pid, programme=N.DISABLED)
+    # deregistered after death: gone from the household export, known only from the death record
+    p = single(d, t, 1934, write=False)
+    d.die(p, d.day(3, 12), record=d.day(3, 12))
+    d.monthly(p, N.ELDERLY, 300.0, ALL_YEAR)
+    tr.clue(
+        "S01", "deregistered after death: only the death record knows them", person=p.pid, programme=N.ELDERLY
+    )
+    p = single(d, t, 1933, male=False, write=False)
+    d.die(p, d.day(2, 6), record=d.day(2, 6))
+    for m in ALL_YEAR:  # every row's ID mistyped: reached through a repair of the death record's ID
+        file, line = d.pay(p, N.ELDERLY, d.day(m), 300.0, id_mode="typo")
+        if m == 6:
+            tr.add(
+                "resolution",
+                table="subsidy_payment",
+                file=file,
+                line=line,
+                person_id=p.pid,
+                case="death_record_only",
+            )
+    tr.clue(
+        "S01",
+        "deregistered after death; the payment rows carry a mistyped ID",
+        person=p.pid,
+        programme=N.ELDERLY,
+    )
     # trap: last payment exactly 30 days after death
     p = single(d, t, 1937, write=False)
     d.die(p, d.day(6, 10), record=d.day(6, 10))
