@@ -220,23 +220,13 @@ def _recipient(d: District, t: int, village: str, r: float) -> None:
             head, programme, d.day(m), amount, account=acct, holder=name or holder, id_mode=mode, name=name
         )
         if mode:
-            d.truth.add(
-                "resolution",
-                table="subsidy_payment",
-                file=file,
-                line=line,
-                person_id=head.pid,
-                case="blank_id" if mode == "blank" else "traditional_name" if mode == "traditional" else mode,
+            d.truth.mention(
+                (file, line),
+                head.pid,
+                "blank_id" if mode == "blank" else "traditional_name" if mode == "traditional" else mode,
             )
         if homonym is not None and m == months[0]:
-            d.truth.add(
-                "resolution_trap",
-                table="subsidy_payment",
-                file=file,
-                line=line,
-                must_not_be=homonym.pid,
-                case="homonym",
-            )
+            d.truth.lookalike((file, line), homonym.pid, "homonym")
 
 
 # the ID or name quirk of a background subsidy row: (cumulative probability, quirk), docs/synth.md

@@ -191,6 +191,16 @@ class Truth:
     def trap(self, rule: str, note: str, **keys: str) -> None:
         self.add("trap", rule=rule, keys=keys, note=note)
 
+    def mention(self, at: tuple[str, int], person: str, case: str, table: str = "subsidy_payment") -> None:
+        """The row at ``(file, line)`` names ``person`` through a quirk: it must resolve to them."""
+        self.add("resolution", table=table, file=at[0], line=at[1], person_id=person, case=case)
+
+    def lookalike(
+        self, at: tuple[str, int], not_: str, case: str, table: str = "subsidy_payment", **extra: bool
+    ) -> None:
+        """The row at ``(file, line)`` must not resolve to ``not_`` (``nobody=True``: to no one)."""
+        self.add("resolution_trap", table=table, file=at[0], line=at[1], must_not_be=not_, case=case, **extra)
+
     def close(self) -> None:
         self._fh.close()
 

@@ -39,14 +39,7 @@ def plant(d: District) -> None:
                     p, N.ELDERLY, d.day(m), 200.0, id_mode=mode if m == 6 else "", name=name, holder=name
                 )
                 if m == 6:
-                    tr.add(
-                        "resolution",
-                        table="subsidy_payment",
-                        file=file,
-                        line=line,
-                        person_id=p.pid,
-                        case=case,
-                    )
+                    tr.mention((file, line), p.pid, case)
         # 同名同姓: two households of one village with a person of the same name
         first = single(d, t, 1970)
         twin = new(d, t, [("户主", 1936, True)], first.village, write=False)[0]
@@ -55,29 +48,10 @@ def plant(d: District) -> None:
         for m in range(1, 13):
             file, line = d.pay(twin, N.ELDERLY, d.day(m), 200.0, id_mode="blank" if m == 2 else "")
             if m == 2:
-                tr.add(
-                    "resolution",
-                    table="subsidy_payment",
-                    file=file,
-                    line=line,
-                    person_id=twin.pid,
-                    case="blank_id",
-                )
-                _trap_row(d, file, line, first, "homonym")
+                tr.mention((file, line), twin.pid, "blank_id")
+                tr.lookalike((file, line), first.pid, "homonym")
         non_local(d, t)
         newborn(d, (t + 1) % 12)
-
-
-def _trap_row(d: District, file: str, line: int, must_not_be: Person, case: str, **extra: bool) -> None:
-    d.truth.add(
-        "resolution_trap",
-        table="subsidy_payment",
-        file=file,
-        line=line,
-        must_not_be=must_not_be.pid,
-        case=case,
-        **extra,
-    )
 
 
 def non_local(d: District, t: int) -> None:
@@ -113,7 +87,7 @@ def non_local(d: District, t: int) -> None:
             month=f"{d.year}-{m:02d}",
         )
         if m == 5:
-            _trap_row(d, file, line, local, "non_local", nobody=True)
+            d.truth.lookalike((file, line), local.pid, "non_local", nobody=True)
 
 
 def newborn(d: District, t: int) -> None:
@@ -137,4 +111,4 @@ def newborn(d: District, t: int) -> None:
         sister.village,
     )
     file, line = d.pay(baby, TEMP, d.day(12, 20), 3000.0, holder=people[0].name)  # the father's card
-    _trap_row(d, file, line, sister, "newborn", nobody=True)
+    d.truth.lookalike((file, line), sister.pid, "newborn", nobody=True)

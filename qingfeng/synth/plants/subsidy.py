@@ -77,14 +77,7 @@ def s01(d: District, t: int) -> None:
     for m in ALL_YEAR:  # every row's ID mistyped: reached through a repair of the death record's ID
         file, line = d.pay(p, N.ELDERLY, d.day(m), 300.0, id_mode="typo")
         if m == 6:
-            tr.add(
-                "resolution",
-                table="subsidy_payment",
-                file=file,
-                line=line,
-                person_id=p.pid,
-                case="death_record_only",
-            )
+            tr.mention((file, line), p.pid, "death_record_only")
     tr.clue(
         "S01",
         "deregistered after death; the payment rows carry a mistyped ID",
@@ -113,14 +106,7 @@ def s02(d: District, t: int) -> None:
     for m in ALL_YEAR:
         file, line = d.pay(head, LOW, d.day(m), 1800.0, id_mode="blank" if m == 3 else "")
         if m == 3:
-            tr.add(
-                "resolution",
-                table="subsidy_payment",
-                file=file,
-                line=line,
-                person_id=head.pid,
-                case="blank_id",
-            )
+            tr.mention((file, line), head.pid, "blank_id")
     tr.clue(
         "S02", "son 在编 on public payroll all year; one row has a blank ID", person=head.pid, programme=LOW
     )
