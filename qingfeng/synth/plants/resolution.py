@@ -72,20 +72,12 @@ def non_local(d: District, t: int) -> None:
     )
     for m in (5, 6, 7):
         file, line = d.pay(stranger, LOW, d.day(m), 1800.0)
-        d.truth.trap(
-            "S07",
-            "non-local recipient: household unknown",
-            person=stranger.pid,
-            programme=LOW,
-            month=f"{d.year}-{m:02d}",
-        )
-        d.truth.trap(
-            "S07",
-            "a villager of the same name: not the recipient",
-            person=local.pid,
-            programme=LOW,
-            month=f"{d.year}-{m:02d}",
-        )
+        month = f"{d.year}-{m:02d}"
+        for who, note in (
+            (stranger, "non-local recipient: household unknown"),
+            (local, "the villager of that name"),
+        ):
+            d.truth.trap("S07", note, person=who.pid, programme=LOW, month=month)
         if m == 5:
             d.truth.lookalike((file, line), local.pid, "non_local", nobody=True)
 
