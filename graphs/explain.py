@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 import networkx as nx
-from qingfeng.jobs.kinship.vocabulary import FAMILY, step_label
+
+from jobs.kinship.vocabulary import FAMILY, step_label
 
 Edge = Mapping[str, Any]
 
@@ -133,7 +134,7 @@ def neighbourhood(graph: nx.MultiGraph, path_nodes: list[str], *, max_nodes: int
 
 def explain_svg(a: str, b: str, edges: Iterable[Edge]) -> tuple[list[Step] | None, str]:
     """The path and an SVG of its neighbourhood (the path highlighted)."""
-    from qingfeng.graphs.svg import render_svg
+    from graphs.svg import render_svg
 
     edges = list(edges)
     graph = to_graph(edges)

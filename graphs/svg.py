@@ -6,7 +6,8 @@ from collections.abc import Iterable
 from xml.sax.saxutils import escape, quoteattr
 
 import networkx as nx
-from qingfeng.jobs.kinship.vocabulary import FAMILY, step_label
+
+from jobs.kinship.vocabulary import FAMILY, step_label
 
 FONT = "'Noto Sans CJK SC','Source Han Sans SC','PingFang SC','Microsoft YaHei',sans-serif"
 COLOURS = {"Family": "#5b7fa6", "Ownership": "#b07a2a", "Directorship": "#8a4f9e"}

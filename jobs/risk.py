@@ -189,7 +189,7 @@ def _describe(c: Contribution) -> str:
 
 def _as_dicts(clues: Any) -> Iterable[Mapping[str, Any]]:
     if hasattr(clues, "collect") and hasattr(clues, "columns"):  # a Spark DataFrame
-        from qingfeng.jobs.rules.base import clue_to_dict
+        from jobs.rules.base import clue_to_dict
 
         return [clue_to_dict(row) for row in clues.collect()]
     return clues

@@ -216,7 +216,7 @@ def evaluate(truth_file: Path, fmt: str, settings: Settings) -> None:
 
 def _resolution_quality(settings: Settings, truth_file: Path):
     """Resolution quality of the curated rows the truth names; None when the truth has no such lines."""
-    from qingfeng.jobs.resolve.quality import quality_from_lake
+    from jobs.resolve.quality import quality_from_lake
 
     try:
         return quality_from_lake(settings, truth_file)

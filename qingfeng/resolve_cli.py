@@ -20,7 +20,7 @@ def _spark(settings):
 @with_settings
 def resolve(settings) -> None:
     """Resolve people and companies: standardized → curated/person, company, mentions, quarantine."""
-    from qingfeng.jobs.resolve import main
+    from jobs.resolve import main
 
     try:
         summary = main(settings, spark=_spark(settings))
@@ -33,7 +33,7 @@ def resolve(settings) -> None:
 @with_settings
 def graph(settings) -> None:
     """Build the kinship/ownership graph: curated/relation and curated/kin (kinship_steps in config/rules.yml)."""
-    from qingfeng.jobs.kinship import main
+    from jobs.kinship import main
 
     try:
         summary = main(settings, spark=_spark(settings))
@@ -57,7 +57,7 @@ def resolution_quality(
     settings, truth_path: Path, min_precision: float | None, min_recall: float | None
 ) -> None:
     """Print resolution precision and recall against the synthetic truth file."""
-    from qingfeng.jobs.resolve.quality import quality_from_lake
+    from jobs.resolve.quality import quality_from_lake
 
     try:
         result = quality_from_lake(settings, truth_path)

@@ -30,8 +30,8 @@ GLOBAL_SETTINGS = (
 
 def load_rules() -> dict[str, Any]:
     """Import every rule module and return the registry (code → RuleSpec)."""
-    from qingfeng.jobs.rules.base import REGISTRY
-    from qingfeng.jobs.rules.runner import load_rule_modules
+    from jobs.rules.base import REGISTRY
+    from jobs.rules.runner import load_rule_modules
 
     load_rule_modules()
     return dict(sorted(REGISTRY.items(), key=lambda item: (CATALOGUE_ORDER.index(item[0][0]), item[0])))
@@ -56,7 +56,7 @@ def _lookup(config: Any, dotted: str) -> Any:
 
 def render(registry: dict[str, Any], config: Any, config_name: str = "config/rules.yml") -> str:
     """The Markdown catalogue page (deterministic: same registry and config, same text)."""
-    from qingfeng.jobs.rules.base import DOMAIN_TITLES, DOMAINS
+    from jobs.rules.base import DOMAIN_TITLES, DOMAINS
 
     lines = [
         "# Rule catalogue (规则目录)",
@@ -111,14 +111,14 @@ def render(registry: dict[str, Any], config: Any, config_name: str = "config/rul
                 "",
                 doc,
             ]
-    from qingfeng.jobs import risk
+    from jobs import risk
 
     lines += ["", "## Per-subject risk profile (jobs/risk.py)", "", inspect.cleandoc(risk.__doc__ or "")]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def render_project_page(config_path: Path | None = None) -> str:
-    from qingfeng.jobs.rules.base import RulesConfig
+    from jobs.rules.base import RulesConfig
 
     path = config_path or PROJECT_ROOT / "config" / "rules.yml"
     return render(load_rules(), RulesConfig.load(path))

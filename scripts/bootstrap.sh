@@ -9,7 +9,7 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=.venv/.qingfeng-lock.sha
-want=$(cat requirements.lock pyproject.toml setup.py | sha256sum | cut -d' ' -f1)
+want=$(cat requirements.lock pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "==> installing pinned dependencies (requirements.lock)"
   .venv/bin/python -m pip install -q --disable-pip-version-check uv

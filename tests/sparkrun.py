@@ -27,8 +27,8 @@ stop_spark()
 
 DEPTHS = r"""
 import datetime as dt, json, sys
-from qingfeng.jobs.rules.base import RulesConfig
-from qingfeng.jobs.rules.runner import load_tables, run_rule, select_specs
+from jobs.rules.base import RulesConfig
+from jobs.rules.runner import load_tables, run_rule, select_specs
 from qingfeng.settings import get_settings
 from qingfeng.spark import get_spark
 
@@ -54,7 +54,7 @@ depths = {
     if all(t in tables for t in s.needs)
 }
 
-from qingfeng.jobs.resolve import curated_outputs
+from jobs.resolve import curated_outputs
 
 resolved = curated_outputs(settings, spark=spark)
 depths.update({f"resolve:{name}": depth(df._plan.plan(spark.client)) for name, df in resolved.items()})

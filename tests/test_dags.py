@@ -52,7 +52,7 @@ for feeds_dir in sys.argv[2:]:
             "deadline": bool(getattr(dag, "deadline", None)),
             "tasks": tasks,
         }
-    heavy = sorted(m for m in sys.modules if m.split(".")[0] == "pyspark" or m.startswith(("qingfeng.ingest", "qingfeng.jobs", "qingfeng.register", "great_expectations")))
+    heavy = sorted(m for m in sys.modules if m.split(".")[0] in ("pyspark", "jobs", "great_expectations") or m.startswith(("qingfeng.ingest", "qingfeng.register")))
     out.append({"errors": {str(k): str(v) for k, v in bag.import_errors.items()}, "seconds": seconds,
                 "per_file": per_file, "dags": dags, "heavy": heavy})
 print(json.dumps(out))

@@ -24,10 +24,9 @@ SEEDS = (11, 12, 13)
 
 
 def _run_district(tmp_path: Path, seed: int, spark) -> tuple:
-    from qingfeng.jobs import kinship, resolve
-    from qingfeng.jobs.resolve.quality import quality_from_lake
-    from qingfeng.jobs.rules import runner
-
+    from jobs import kinship, resolve
+    from jobs.resolve.quality import quality_from_lake
+    from jobs.rules import runner
     from qingfeng import evaluate
     from qingfeng.ingest import ingest_dir
     from qingfeng.settings import get_settings
@@ -63,8 +62,7 @@ def result_ids(tmp_path: Path) -> list:
 
 @pytest.mark.parametrize("seed", SEEDS)
 def test_generated_district_recall_and_precision(tmp_path: Path, spark, seed: int) -> None:
-    from qingfeng.jobs.rules.base import REGISTRY
-
+    from jobs.rules.base import REGISTRY
     from qingfeng import evaluate
 
     result, truth, resolution = _run_district(tmp_path, seed, spark)

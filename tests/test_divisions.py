@@ -58,7 +58,7 @@ def registry(spark):
 
 
 def divisions():
-    from qingfeng.jobs.resolve.divisions import Divisions
+    from jobs.resolve.divisions import Divisions
 
     return Divisions.model_validate(
         {
@@ -84,7 +84,7 @@ def subsidy_rows():
 
 @pytest.fixture(scope="module")
 def normalised(spark):
-    from qingfeng.jobs.resolve.divisions import normalise_divisions
+    from jobs.resolve.divisions import normalise_divisions
 
     tables = {
         "registry_person": registry(spark),
@@ -143,8 +143,9 @@ def test_the_registry_is_canonical_and_keeps_the_uniform_schema(normalised) -> N
 
 
 def test_tables_are_found_by_their_columns(spark) -> None:
-    from qingfeng.jobs.resolve.divisions import normalise_divisions
     from rulekit import frame
+
+    from jobs.resolve.divisions import normalise_divisions
 
     tables = {
         "registry_person": registry(spark),
@@ -161,8 +162,7 @@ def test_tables_are_found_by_their_columns(spark) -> None:
 
 
 def test_config_loads_and_an_absent_file_adds_nothing(tmp_path) -> None:
-    from qingfeng.jobs.resolve.divisions import Divisions
-
+    from jobs.resolve.divisions import Divisions
     from qingfeng.settings import get_settings
 
     assert Divisions.load(tmp_path / "none.yml") == Divisions()
@@ -178,8 +178,7 @@ def test_the_shipped_config_names_divisions_of_the_sample_registry() -> None:
     import csv
     from pathlib import Path
 
-    from qingfeng.jobs.resolve.divisions import Divisions
-
+    from jobs.resolve.divisions import Divisions
     from qingfeng.settings import get_settings
 
     sample = Path(__file__).parent / "fixtures" / "sample"
@@ -192,8 +191,8 @@ def test_the_shipped_config_names_divisions_of_the_sample_registry() -> None:
 
 
 def test_unknown_division_reaches_resolution_quarantine_and_counts_reconcile(spark) -> None:
-    from qingfeng.jobs.resolve import resolve_tables
-    from qingfeng.jobs.resolve.matching import MatchConfig
+    from jobs.resolve import resolve_tables
+    from jobs.resolve.matching import MatchConfig
 
     reg = registry(spark)
     head = reg.filter("town = '北干街道' AND village = '梅杨村'").first()
@@ -225,9 +224,10 @@ def test_unknown_division_reaches_resolution_quarantine_and_counts_reconcile(spa
 
 def test_e01_grouping_by_village_is_not_split_by_an_alias(spark) -> None:
     """Two direct awards to one firm in one village, one spelled 萧山区城厢街道 / 园梅村村委会."""
-    from qingfeng.jobs.resolve.divisions import normalise_divisions
     from rulekit import keys_of, make_tables, run_rule
     from test_rules_engineering import C1, small
+
+    from jobs.resolve.divisions import normalise_divisions
 
     rows = [
         small("P1", "2023-03-01", 60000),

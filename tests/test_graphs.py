@@ -6,7 +6,8 @@ import xml.etree.ElementTree as ET
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from qingfeng.graphs.explain import explain, explain_svg, load_edges, path_text
+
+from graphs.explain import explain, explain_svg, load_edges, path_text
 
 SVG = "{http://www.w3.org/2000/svg}"
 REG, CAD, CO = "户籍人口信息_20231231.csv", "村社干部名册_2023.xlsx", "企业股东信息.csv"

@@ -77,7 +77,7 @@ def cadre_df(spark):
 
 @pytest.fixture(scope="module")
 def graph(spark):
-    from qingfeng.jobs.kinship import build_graph
+    from jobs.kinship import build_graph
 
     tables = {
         "person": person_df(spark),

@@ -9,7 +9,8 @@ pytestmark = pytest.mark.spark
 
 def test_one_person_typed_seven_ways_has_one_normal_form(spark) -> None:
     from pyspark.sql import functions as F
-    from qingfeng.jobs.resolve.normalize import normalize_name
+
+    from jobs.resolve.normalize import normalize_name
 
     spellings = [
         "阿依古丽·买买提",
@@ -27,7 +28,8 @@ def test_one_person_typed_seven_ways_has_one_normal_form(spark) -> None:
 
 def test_latin_full_stops_and_blank_names_are_left_alone(spark) -> None:
     from pyspark.sql import functions as F
-    from qingfeng.jobs.resolve.normalize import normalize_name
+
+    from jobs.resolve.normalize import normalize_name
 
     df = spark.createDataFrame([("J.Smith",), ("  ",), ("王 小 明",), ("ＬＩ　Ｍｉｎｇ",)], "name string")
     got = [r["n"] for r in df.select(normalize_name(F.col("name")).alias("n")).collect()]

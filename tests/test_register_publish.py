@@ -9,11 +9,11 @@ from decimal import Decimal
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
-from qingfeng.jobs.rules.base import fingerprint
 from sqlalchemy import func, select
 from test_register_support import *  # noqa: F403
 from test_register_support import AS_OF, make_clue
 
+from jobs.rules.base import fingerprint
 from qingfeng.register.lifecycle import CONCLUDED, FOUND, NOT_FILED, VERIFYING
 from qingfeng.register.models import Clue, ClueSubject, Event, Evidence, PipelineRun
 from qingfeng.register.publish import RunInfo, publish, publish_from_lake

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
-from qingfeng.jobs.risk import risk_profiles
 from sqlalchemy import select
 from test_register_support import *  # noqa: F403
 from test_register_support import AS_OF, make_clue
 
+from jobs.risk import risk_profiles
 from qingfeng.register.models import Clue, PipelineRun, SubjectRisk
 from qingfeng.register.publish import RunInfo, publish
 from qingfeng.register.queries import ClueFilter, list_clues, subject_risk

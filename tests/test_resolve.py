@@ -220,8 +220,8 @@ def build_tables(spark):
 
 @pytest.fixture(scope="module")
 def resolved(spark):
-    from qingfeng.jobs.resolve import resolve_tables
-    from qingfeng.jobs.resolve.matching import MatchConfig
+    from jobs.resolve import resolve_tables
+    from jobs.resolve.matching import MatchConfig
 
     out = resolve_tables(build_tables(spark), config=MatchConfig())
     return {name: df.localCheckpoint() for name, df in out.items()}

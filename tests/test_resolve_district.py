@@ -9,8 +9,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
 @pytest.fixture(scope="module")
 def district(tmp_path_factory, spark):
-    from qingfeng.jobs import kinship, resolve
-
+    from jobs import kinship, resolve
     from qingfeng.ingest import ingest_dir
     from qingfeng.settings import get_settings
     from qingfeng.synth.generate import synthesize
@@ -28,7 +27,7 @@ def district(tmp_path_factory, spark):
 
 
 def test_every_planted_resolution_resolves_and_no_trap_merges(district, spark):
-    from qingfeng.jobs.resolve.quality import quality_from_lake
+    from jobs.resolve.quality import quality_from_lake
 
     settings, truth_path, summary, _ = district
     result = quality_from_lake(settings, truth_path)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from qingfeng.jobs.risk import RiskWeights, risk_profiles
+
+from jobs.risk import RiskWeights, risk_profiles
 
 
 def clue(

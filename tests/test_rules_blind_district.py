@@ -62,10 +62,9 @@ CATALOGUE_KEYS = {
 
 def run_pipeline(spark, settings, input_dir: Path, as_of: dt.date) -> tuple[object, dict, list[dict]]:
     """ingest → resolve → graph → rules in this process's SparkSession; the clues as plain dicts."""
-    from qingfeng.jobs import kinship, resolve
-    from qingfeng.jobs.rules import runner
-    from qingfeng.jobs.rules.base import clue_to_dict
-
+    from jobs import kinship, resolve
+    from jobs.rules import runner
+    from jobs.rules.base import clue_to_dict
     from qingfeng import lake
     from qingfeng.ingest import ingest_dir
 
@@ -130,7 +129,7 @@ def test_blind_clues_carry_catalogue_keys_and_evidence(blind_run) -> None:
 
 
 def test_catalogue_key_names_are_the_registered_ones() -> None:
-    from qingfeng.jobs.rules.runner import select_specs
+    from jobs.rules.runner import select_specs
 
     assert {s.code: set(s.keys) for s in select_specs()} == CATALOGUE_KEYS
 
@@ -140,8 +139,7 @@ def test_sample_district_clues_have_catalogue_keys(spark, tmp_path) -> None:
     exactly as the catalogue says. The sample has no planted anomaly, so it must give no clue at
     all; the key names are also checked on the blind district above and on generated districts
     (test_detection_slow), where every rule fires."""
-    from qingfeng.jobs.rules.runner import select_specs
-
+    from jobs.rules.runner import select_specs
     from qingfeng.settings import get_settings
 
     sample = Path(__file__).parent / "fixtures" / "sample"

@@ -5,8 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from qingfeng.jobs.rules.base import fingerprint
 from rulekit import keys_of, make_tables, person, pid, run_rule, with_section
+
+from jobs.rules.base import fingerprint
 
 pytestmark = pytest.mark.spark
 

@@ -6,10 +6,10 @@ import datetime as dt
 
 import pyarrow.dataset as ds
 import pytest
-from qingfeng.jobs.rules import runner
-from qingfeng.jobs.rules.base import CLUE_COLUMNS, REGISTRY, fingerprint
 from rulekit import make_tables, person, pid, run_rule
 
+from jobs.rules import runner
+from jobs.rules.base import CLUE_COLUMNS, REGISTRY, fingerprint
 from qingfeng import lake
 
 pytestmark = pytest.mark.spark

@@ -5,8 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from click.testing import CliRunner
-from qingfeng.jobs.rules.base import RulesConfig
 
+from jobs.rules.base import RulesConfig
 from qingfeng.rulesdoc import DEFAULT_OUT, load_rules, render, render_project_page, rules_doc
 
 PROJECT = Path(__file__).resolve().parent.parent

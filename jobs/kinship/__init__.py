@@ -27,8 +27,8 @@ INPUTS = (
 
 
 def build_graph(tables: Mapping[str, DataFrame], *, kinship_steps: int = 2) -> dict[str, DataFrame]:
-    from qingfeng.jobs.kinship.edges import RELATION_COLUMNS, company_edges, family_edges
-    from qingfeng.jobs.kinship.reach import adjacency, cadre_starts, kin_reach
+    from jobs.kinship.edges import RELATION_COLUMNS, company_edges, family_edges
+    from jobs.kinship.reach import adjacency, cadre_starts, kin_reach
 
     if "person" not in tables:
         raise ValueError("the graph needs curated/person; run `qingfeng resolve` first")
@@ -48,7 +48,7 @@ def build_graph(tables: Mapping[str, DataFrame], *, kinship_steps: int = 2) -> d
 
 
 def kinship_steps(settings: Settings) -> int:
-    from qingfeng.jobs.rules.base import RulesConfig
+    from jobs.rules.base import RulesConfig
 
     return RulesConfig.load(settings.rules_config).kinship_steps
 

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import Window
 from pyspark.sql import functions as F
-from qingfeng.jobs.kinship.vocabulary import BACKWARD, DECLARED_INVERSE, FORWARD
+
+from jobs.kinship.vocabulary import BACKWARD, DECLARED_INVERSE, FORWARD
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame

@@ -13,9 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
-    from qingfeng.jobs.resolve.divisions import Divisions
-    from qingfeng.jobs.resolve.matching import MatchConfig
 
+    from jobs.resolve.divisions import Divisions
+    from jobs.resolve.matching import MatchConfig
     from qingfeng.settings import Settings
 
 STANDARDIZED_TABLES = (
@@ -42,17 +42,18 @@ def resolve_tables(
 ) -> dict[str, DataFrame]:
     """All curated outputs of the resolve stage, keyed by curated table name."""
     from pyspark.sql import functions as F
-    from qingfeng.jobs.resolve import company as co
-    from qingfeng.jobs.resolve import mentions as mt
-    from qingfeng.jobs.resolve.matching import resolve_signatures
-    from qingfeng.jobs.resolve.person import person_master, reference
+
+    from jobs.resolve import company as co
+    from jobs.resolve import mentions as mt
+    from jobs.resolve.matching import resolve_signatures
+    from jobs.resolve.person import person_master, reference
 
     if "registry_person" not in tables:
         raise ValueError(
             "resolve needs the standardized table registry_person (户籍人口信息); it has not been ingested"
         )
     # towns and villages through the gazetteer first: mentions match on them (docs/resolution.md, "Divisions")
-    from qingfeng.jobs.resolve.divisions import normalise_divisions
+    from jobs.resolve.divisions import normalise_divisions
 
     tables, division_quarantine = normalise_divisions(tables, divisions=divisions)
     ref = reference(tables["registry_person"]).localCheckpoint()
@@ -111,7 +112,7 @@ def resolve_tables(
 def _resolve(
     frames: list[DataFrame], ref: DataFrame, config: MatchConfig, resolve_signatures
 ) -> tuple[DataFrame, DataFrame]:
-    from qingfeng.jobs.resolve.mentions import signatures
+    from jobs.resolve.mentions import signatures
 
     sigs = signatures(_union_all(frames))
     resolved, held = resolve_signatures(sigs, ref, config=config)
@@ -124,8 +125,9 @@ def _death_only(deaths: DataFrame, ref: DataFrame, config: MatchConfig, resolve_
     ``review_threshold`` or more. A record with a plausible registry candidate stays in quarantine
     with it, for a person to decide."""
     from pyspark.sql import functions as F
-    from qingfeng.jobs.resolve.matching import ID_STATUSES
-    from qingfeng.jobs.resolve.person import death_only_reference
+
+    from jobs.resolve.matching import ID_STATUSES
+    from jobs.resolve.person import death_only_reference
 
     _, held = _resolve([deaths], ref, config, resolve_signatures)
     nobody = held.filter(
@@ -150,7 +152,8 @@ def _union_all(frames: list[DataFrame]) -> DataFrame:
 def load_match_config(settings: Settings) -> MatchConfig:
     """The optional ``resolution:`` section of config/rules.yml; defaults otherwise."""
     import yaml
-    from qingfeng.jobs.resolve.matching import MatchConfig
+
+    from jobs.resolve.matching import MatchConfig
 
     data = (
         yaml.safe_load(settings.rules_config.read_text(encoding="utf-8"))
@@ -165,8 +168,7 @@ CURATED_NAMES = {"company_master": "company"}  # internal name → curated table
 
 def curated_outputs(settings: Settings, *, spark: SparkSession) -> dict[str, DataFrame]:
     """The curated tables resolve writes, from the lake's standardized tables and the settings."""
-    from qingfeng.jobs.resolve.divisions import Divisions
-
+    from jobs.resolve.divisions import Divisions
     from qingfeng import lake
 
     tables = {
@@ -209,8 +211,7 @@ def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
 
 
 def _method_counts(spark: SparkSession, settings: Settings, lake: Any) -> dict[str, int]:
-    from qingfeng.jobs.resolve.mentions import MENTIONS, RELATIVE
-
+    from jobs.resolve.mentions import MENTIONS, RELATIVE
     from qingfeng.concurrent import run_all
 
     frames = []

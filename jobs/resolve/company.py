@@ -6,7 +6,8 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import Window
 from pyspark.sql import functions as F
-from qingfeng.jobs.resolve.normalize import company_name_key
+
+from jobs.resolve.normalize import company_name_key
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

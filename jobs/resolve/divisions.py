@@ -16,7 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
 from pyspark.sql.window import Window
-from qingfeng.jobs.resolve.mentions import column_or_null
+
+from jobs.resolve.mentions import column_or_null
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -277,7 +278,7 @@ def _with_raw(df: DataFrame, columns: list[str]) -> DataFrame:
 
 
 def _quarantine(table: str, rows: DataFrame) -> DataFrame:
-    from qingfeng.jobs.resolve.matching import CANDIDATE
+    from jobs.resolve.matching import CANDIDATE
 
     town = F.col("_unknown") == "town"
     return rows.select(

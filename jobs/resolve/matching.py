@@ -21,7 +21,8 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 from pyspark.sql import types as T
-from qingfeng.jobs.resolve.normalize import birth_date_from_id, surname_key
+
+from jobs.resolve.normalize import birth_date_from_id, surname_key
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
-from qingfeng.jobs.resolve.normalize import looks_like_company, normalize_name
+
+from jobs.resolve.normalize import looks_like_company, normalize_name
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame

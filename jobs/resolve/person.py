@@ -12,7 +12,8 @@ from typing import TYPE_CHECKING
 
 from pyspark.sql import Window
 from pyspark.sql import functions as F
-from qingfeng.jobs.resolve.normalize import birth_date_from_id, normalize_name
+
+from jobs.resolve.normalize import birth_date_from_id, normalize_name
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame

@@ -15,8 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from qingfeng.jobs.resolve.mentions import MENTIONS, RELATIVE
-
+from jobs.resolve.mentions import MENTIONS, RELATIVE
 from qingfeng.settings import Settings
 
 Row = Mapping[str, Any]

@@ -1,3 +1,3 @@
 """The rule catalogue (S01–S07, E01–E07, A01–A05, P01–P05) as pure Spark transforms."""
 
-from qingfeng.jobs.rules.base import REGISTRY, RulesConfig, RuleSpec, finalize, fingerprint, rule  # noqa: F401
+from jobs.rules.base import REGISTRY, RulesConfig, RuleSpec, finalize, fingerprint, rule  # noqa: F401

@@ -115,7 +115,7 @@ def rule(
     return deco
 
 
-def fingerprint(rule_code: str, keys: Mapping[str, str]) -> str:
+def fingerprint(rule_code: str, keys: Mapping[str, str | None]) -> str:
     """sha256 of the rule and its sorted key values; the same in Spark (``fingerprint_col``)."""
     parts = [rule_code] + [f"{k}={keys[k]}" for k in sorted(keys)]
     return hashlib.sha256("|".join(parts).encode("utf-8")).hexdigest()

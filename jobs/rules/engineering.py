@@ -13,7 +13,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from qingfeng.jobs.rules.base import (
+from jobs.rules.base import (
     RulesConfig,
     Tables,
     clue_frame,
@@ -23,7 +23,7 @@ from qingfeng.jobs.rules.base import (
     rule,
     subject,
 )
-from qingfeng.jobs.rules.linkage import (
+from jobs.rules.linkage import (
     cadre_kin,
     cadre_note,
     company_key,

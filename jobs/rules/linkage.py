@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from qingfeng.jobs.rules.base import RulesConfig, Tables, reused, subject
+from jobs.rules.base import RulesConfig, Tables, reused, subject
 
 if TYPE_CHECKING:
     from pyspark.sql import Column, DataFrame
@@ -69,7 +69,8 @@ def company_key(col: Column) -> Column:
     form is removed), so ``杭州某某（萧山）有限公司``, ``杭州某某(萧山)有限责任公司`` and
     ``杭州某某萧山（有限公司）`` are one company."""
     from pyspark.sql import functions as F
-    from qingfeng.jobs.resolve.normalize import company_name_key
+
+    from jobs.resolve.normalize import company_name_key
 
     key = F.regexp_replace(company_name_key(F.regexp_replace(col, BRACKETS, "")), BRACKETS, "")
     return F.nullif(key, F.lit(""))

@@ -13,8 +13,9 @@ import datetime as dt
 
 from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
-from qingfeng.jobs.resolve.normalize import normalize_name
-from qingfeng.jobs.rules.base import (
+
+from jobs.resolve.normalize import normalize_name
+from jobs.rules.base import (
     RulesConfig,
     Tables,
     clue_frame,

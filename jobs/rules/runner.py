@@ -9,8 +9,7 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from qingfeng.jobs.rules.base import REGISTRY, RulesConfig, RuleSpec, Tables, finalize
-
+from jobs.rules.base import REGISTRY, RulesConfig, RuleSpec, Tables, finalize
 from qingfeng.concurrent import run_all
 
 if TYPE_CHECKING:
@@ -27,7 +26,7 @@ def load_rule_modules() -> list[str]:
     """Import the rule modules (registering their rules); a module not written yet is skipped."""
     loaded = []
     for short in RULE_MODULES:
-        name = f"qingfeng.jobs.rules.{short}"
+        name = f"jobs.rules.{short}"
         try:
             importlib.import_module(name)
         except ModuleNotFoundError as exc:

@@ -31,9 +31,9 @@ STAGES = ("ingest", "resolve", "graph", "rules", "publish")
 
 ENTRY_POINTS: dict[str, tuple[str, str]] = {
     "ingest": ("qingfeng.ingest", "ingest_dir"),
-    "resolve": ("qingfeng.jobs.resolve", "main"),
-    "graph": ("qingfeng.jobs.kinship", "main"),
-    "rules": ("qingfeng.jobs.rules.runner", "main"),
+    "resolve": ("jobs.resolve", "main"),
+    "graph": ("jobs.kinship", "main"),
+    "rules": ("jobs.rules.runner", "main"),
     "publish": ("qingfeng.register.publish", "publish_from_lake"),
 }
 

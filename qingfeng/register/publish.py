@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from qingfeng.jobs.risk import RiskWeights
+from jobs.risk import RiskWeights
 from qingfeng.register.bounds import parse_money
 from qingfeng.register.errors import InvalidInput
 from qingfeng.register.lifecycle import FOUND, TERMINAL
@@ -82,7 +82,7 @@ def _evidence_key(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def normalise(raw: dict[str, Any]) -> dict[str, Any]:
     """A clue dict as the register stores it; fills the fingerprint when missing."""
-    from qingfeng.jobs.rules.base import DOMAINS, fingerprint
+    from jobs.rules.base import DOMAINS, fingerprint
 
     try:
         rule = str(raw["rule"])
@@ -323,7 +323,7 @@ def configured_weights(settings: Settings) -> RiskWeights:
     path = getattr(settings, "rules_config", None)
     if path is None or not Path(path).exists():
         return RiskWeights()
-    from qingfeng.jobs.rules.base import RulesConfig
+    from jobs.rules.base import RulesConfig
 
     return RiskWeights.from_config(RulesConfig.load(Path(path)))
 

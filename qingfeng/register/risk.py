@@ -1,4 +1,4 @@
-"""Subject risk in the register: ``qingfeng.jobs.risk`` profiles over the ACTIVE clues, stored set-wise.
+"""Subject risk in the register: ``jobs.risk`` profiles over the ACTIVE clues, stored set-wise.
 
 Active = an open status (发现, 核查, 处置, 整改) and still detected; dismissed (了结, 不予立案), closed
 (销号) and no-longer-detected clues do not count. The profiles are stored in ``subject_risk`` (one
@@ -16,7 +16,7 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from qingfeng.jobs.risk import SUBJECT_KINDS, RiskWeights, risk_profiles
+from jobs.risk import SUBJECT_KINDS, RiskWeights, risk_profiles
 from qingfeng.register.lifecycle import OPEN_STATUSES
 from qingfeng.register.models import Clue, ClueSubject, SubjectRisk
 

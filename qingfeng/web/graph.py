@@ -1,4 +1,4 @@
-"""The relation path and subgraph of a clue as inline SVG, drawn by ``qingfeng.graphs``.
+"""The relation path and subgraph of a clue as inline SVG, drawn by ``graphs``.
 
 For a clue whose keys name a cadre and a person or company (S03, E04, A05 …), the edges around
 the pair are read from the lake's ``curated/relation`` (pushed-down filter, never the whole graph)
@@ -31,7 +31,7 @@ HOPS = 2  # from both ends: paths of up to four edges (kin within 2 steps, then 
 @dataclass
 class ClueGraph:
     svg: Markup
-    steps: list[Any]  # qingfeng.graphs.explain.Step, with feed/file/line per edge
+    steps: list[Any]  # graphs.explain.Step, with feed/file/line per edge
     source: str  # "relation" (lake edges) or "path" (stored text only)
 
 
@@ -59,7 +59,7 @@ def _from_relation(settings: Settings, a: str, b: str) -> ClueGraph | None:
     if not exists(settings, "curated", "relation"):
         return None
     try:
-        from qingfeng.graphs.explain import explain_svg, load_edges
+        from graphs.explain import explain_svg, load_edges
 
         edges = load_edges(table_path(settings, "curated", "relation"), [a, b], hops=HOPS)
         steps, svg = explain_svg(a, b, edges)
