@@ -18,7 +18,7 @@ lint: setup
 	.venv/bin/ruff format --check .
 
 typecheck: setup
-	.venv/bin/mypy qingfeng jobs graphs
+	.venv/bin/mypy jobs graphs qingfeng
 
 bench: setup
 	.venv/bin/qingfeng bench --households $${HOUSEHOLDS:-2000} $${SPARK_SERVER:+--spark-server}
