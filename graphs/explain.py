@@ -1,7 +1,7 @@
 """Explain a pair: the shortest kinship/ownership path between two entities, edge by edge, with provenance.
 
-Edges are rows of curated/relation (the relation vocabulary of docs/architecture.md). ``load_edges``
-reads only the neighbourhood of the pair with pyarrow, so the UI never loads the whole graph.
+Edges are rows of curated/relation (the relation vocabulary of docs/architecture.md), as
+``graphs.relation`` reads them: only the neighbourhood of the pair, never the whole graph.
 """
 
 from __future__ import annotations
@@ -9,7 +9,6 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
 from itertools import pairwise
-from pathlib import Path
 from typing import Any
 
 import networkx as nx
@@ -36,28 +35,6 @@ class Step:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-
-def load_edges(relation_dir: Path, seeds: Iterable[str], *, hops: int = 3) -> list[dict[str, Any]]:
-    """The relation rows within ``hops`` edges of any seed, read with a pushed-down filter."""
-    import pyarrow.compute as pc
-    import pyarrow.dataset as ds
-
-    dataset = ds.dataset(str(relation_dir), format="parquet", ignore_prefixes=[".", "_"])
-    nodes = set(seeds)
-    rows: dict[tuple, dict[str, Any]] = {}
-    for _ in range(hops):
-        value_set = list(nodes)
-        table = dataset.to_table(
-            filter=pc.field("source").isin(value_set) | pc.field("target").isin(value_set)
-        )
-        for row in table.to_pylist():
-            rows[(row["source"], row["target"], row["relationship"], row["file"], row["line"])] = row
-        grown = nodes | {r["source"] for r in rows.values()} | {r["target"] for r in rows.values()}
-        if grown == nodes:
-            break
-        nodes = grown
-    return list(rows.values())
 
 
 def to_graph(edges: Iterable[Edge]) -> nx.MultiGraph:

@@ -15,6 +15,7 @@ next write of the same target removes.
 
 from __future__ import annotations
 
+import os
 import shutil
 import uuid
 from pathlib import Path
@@ -81,6 +82,24 @@ def write_parquet_atomic(df: DataFrame, target: Path, partition_by: list[str] | 
 def exists(settings: Settings, zone: str, table: str) -> bool:
     path = table_path(settings, zone, table)
     return path.exists() and any(p for p in path.iterdir() if not p.name.startswith((".", "_")))
+
+
+TableSnapshot = tuple[tuple[str, int, int, int], ...]
+
+
+def table_snapshot(path: Path) -> TableSnapshot:
+    """What a table holds, told without reading it: each data file's path, inode, size and modification time
+    (names starting with '.' or '_' skipped, as readers do). Empty when the table has not been written.
+    A write replaces the folder (``replace_dir_atomically``), so every write gives a new snapshot."""
+    files = []
+    for folder, dirs, names in os.walk(path):
+        dirs[:] = [d for d in dirs if not d.startswith((".", "_"))]
+        for name in names:
+            if not name.startswith((".", "_")):
+                file = Path(folder, name)
+                stat = file.stat()
+                files.append((str(file.relative_to(path)), stat.st_ino, stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(files))
 
 
 def read_table(spark: SparkSession, settings: Settings, zone: str, table: str) -> DataFrame:

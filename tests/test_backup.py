@@ -29,7 +29,7 @@ from qingfeng.register import audit_chain
 from qingfeng.register.db import current_revision, make_engine, session_factory, upgrade
 from qingfeng.register.models import AccessLog, Clue, Dispatch, Event, User
 from qingfeng.register.service import ClueService
-from qingfeng.web.sample import PASSWORD, UNITS, seed, write_relations
+from qingfeng.synth.sample_register import PASSWORD, UNITS, seed, write_relations
 from qingfeng.web.settings import web_settings
 
 AS_OF = dt.date(2025, 6, 30)

@@ -12,7 +12,15 @@ from pathlib import Path
 
 import pytest
 
-from qingfeng.web.sample import KIN_CADRE, KIN_RECIPIENT, PASSWORD, REG_FILE, UNITS, seed, write_relations
+from qingfeng.synth.sample_register import (
+    KIN_CADRE,
+    KIN_RECIPIENT,
+    PASSWORD,
+    REG_FILE,
+    UNITS,
+    seed,
+    write_relations,
+)
 from qingfeng.web.settings import web_settings
 
 pytestmark = pytest.mark.browser

@@ -1,4 +1,4 @@
-"""graphs/: explain a pair with provenance, and a standalone SVG (no Spark needed)."""
+"""graphs/: explain a pair with provenance, a standalone SVG, and the cached relation reader (no Spark needed)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ import xml.etree.ElementTree as ET
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from graphs.explain import explain, explain_svg, load_edges, path_text
+import graphs.relation
+from graphs.explain import explain, explain_svg, path_text
+from graphs.relation import CachedRelation, load_edges
+from qingfeng.lake import replace_dir_atomically
 
 SVG = "{http://www.w3.org/2000/svg}"
 REG, CAD, CO = "户籍人口信息_20231231.csv", "村社干部名册_2023.xlsx", "企业股东信息.csv"
@@ -107,3 +110,31 @@ def test_load_edges_reads_only_the_neighbourhood(tmp_path):
     wider = load_edges(folder, ["C"], hops=3)
     assert ("U", "V") not in {(e["source"], e["target"]) for e in wider}
     assert explain("C", "91330102MA0000001C", wider) is not None
+
+
+def test_cached_relation_reads_each_neighbourhood_once_per_run(tmp_path, monkeypatch):
+    folder = tmp_path / "curated" / "relation"
+    reads = []
+
+    def counting_load(*args, **kwargs):
+        reads.append(args[1])
+        return load_edges(*args, **kwargs)
+
+    def graph_stage_writes(rows):  # as the graph stage does: a new folder renamed into place
+        staged = tmp_path / "curated" / ".relation.tmp"
+        staged.mkdir(parents=True)
+        pq.write_table(pa.Table.from_pylist(rows), staged / "part-0.parquet")
+        replace_dir_atomically(staged, folder)
+
+    monkeypatch.setattr(graphs.relation, "load_edges", counting_load)
+    relation = CachedRelation(folder)
+    assert relation.edges_around(["C", "W2"], hops=2) is None  # not written yet
+    graph_stage_writes(EDGES[:3])
+    first = relation.edges_around(["C", "W2"], hops=2)
+    assert relation.edges_around(["W2", "C"], hops=2) is first
+    assert len(reads) == 1
+    relation.edges_around(["C", "W2"], hops=1)
+    assert len(reads) == 2  # another neighbourhood is another read
+    graph_stage_writes(EDGES)
+    after = relation.edges_around(["C", "W2"], hops=2)
+    assert len(reads) == 3 and len(after) > len(first)

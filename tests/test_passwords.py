@@ -7,7 +7,7 @@ import pytest
 
 from qingfeng.demo import DEMO_PASSWORD, DEMO_USER
 from qingfeng.register.passwords import generate, problems
-from qingfeng.web.sample import PASSWORD, USERS
+from qingfeng.synth.sample_register import PASSWORD, USERS
 
 
 def test_the_demo_and_sample_passwords_meet_the_policy() -> None:

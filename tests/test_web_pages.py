@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 from sqlalchemy import and_, exists, func, or_, select
 
+from qingfeng.bench.pages import TOWNS, bulk_seed
 from qingfeng.register.db import session_factory
 from qingfeng.register.models import Clue, ClueSubject, Dispatch, User
 from qingfeng.register.queries import (
@@ -21,9 +22,8 @@ from qingfeng.register.queries import (
 )
 from qingfeng.register.report import monthly_report, monthly_trend
 from qingfeng.register.service import ClueService
-from qingfeng.web.bench import TOWNS, bulk_seed
+from qingfeng.synth.sample_register import UNITS, seed
 from qingfeng.web.charts import bar_chart, line_chart
-from qingfeng.web.sample import UNITS, seed
 
 
 @pytest.fixture(scope="module")

@@ -20,8 +20,8 @@ from sqlalchemy import func, inspect, select
 from qingfeng.register.db import session_factory
 from qingfeng.register.models import AccessLog, Clue, Event, User
 from qingfeng.register.service import ClueService
+from qingfeng.synth.sample_register import KIN_CADRE, KIN_RECIPIENT, PASSWORD, UNITS, seed
 from qingfeng.web import create_app, permissions
-from qingfeng.web.sample import KIN_CADRE, KIN_RECIPIENT, PASSWORD, UNITS, seed
 from qingfeng.web.settings import web_settings
 
 ROLES_USERS = {
@@ -333,7 +333,7 @@ def test_exports_and_report_downloads(app):
 
 
 def test_kinship_svg_from_the_relation_table_or_the_stored_path(app):
-    from qingfeng.web.sample import write_relations
+    from qingfeng.synth.sample_register import write_relations
 
     client = login(app, "analyst1")
     without = client.get("/clues/1").text

@@ -1,6 +1,9 @@
-"""``qingfeng bench --households N [--seed S]``."""
+"""``qingfeng bench --households N [--seed S]`` and ``qingfeng bench-pages [--clues N] [--home DIR]``."""
 
 from __future__ import annotations
+
+import tempfile
+from pathlib import Path
 
 import click
 
@@ -33,4 +36,20 @@ def bench(households: int, seed: int, spark_server: bool, settings: Settings) ->
     click.echo(f"results: {json_path} and {md_path}")
 
 
-commands = [bench]
+@click.command("bench-pages")
+@click.option("--clues", type=click.IntRange(min=1), default=100_000, show_default=True)
+@click.option("--runs", type=click.IntRange(min=1), default=5, show_default=True)
+@click.option(
+    "--home",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the register (default: a temp folder); an existing register.db is re-used.",
+)
+def bench_pages(clues: int, runs: int, home: Path | None) -> None:
+    """Time the UI's pages over HTTP on a register of N synthetic clues (median wall and CPU ms)."""
+    from qingfeng.bench.pages import run_page_bench
+
+    run_page_bench(home or Path(tempfile.mkdtemp(prefix="qingfeng-bench-")), clues, runs)
+
+
+commands = [bench, bench_pages]

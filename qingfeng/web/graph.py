@@ -1,7 +1,8 @@
 """The relation path and subgraph of a clue as inline SVG, drawn by ``graphs``.
 
 For a clue whose keys name a cadre and a person or company (S03, E04, A05 …), the edges around
-the pair are read from the lake's ``curated/relation`` (pushed-down filter, never the whole graph)
+the pair come from the lake's ``curated/relation`` through ``graphs.relation.relation_edges``
+(pushed-down filter, never the whole graph; read once per run of the graph stage)
 and ``graphs.explain.explain_svg`` draws the neighbourhood with the path highlighted; the steps
 carry each edge's source file and line. Without the relation table (e.g. a register copied away
 from its lake) the clue's stored path text is drawn as a simple chain, so the page always shows it.
@@ -54,14 +55,13 @@ def clue_graph(clue: dict[str, Any], settings: Settings, shown_path: str) -> Clu
 
 
 def _from_relation(settings: Settings, a: str, b: str) -> ClueGraph | None:
-    from qingfeng.lake import exists, table_path
-
-    if not exists(settings, "curated", "relation"):
-        return None
     try:
-        from graphs.explain import explain_svg, load_edges
+        from graphs.explain import explain_svg
+        from graphs.relation import relation_edges
 
-        edges = load_edges(table_path(settings, "curated", "relation"), [a, b], hops=HOPS)
+        edges = relation_edges(settings, [a, b], hops=HOPS)
+        if edges is None:
+            return None
         steps, svg = explain_svg(a, b, edges)
     except Exception:  # a broken relation file must not hide the clue: the stored path is still drawn
         log.exception("relation graph for %s–%s failed", mask_text(a), mask_text(b))

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from qingfeng.register.db import session_factory
 from qingfeng.register.models import User
 from qingfeng.register.service import ClueService
-from qingfeng.web.sample import PASSWORD, UNITS, seed, write_relations
+from qingfeng.synth.sample_register import PASSWORD, UNITS, seed, write_relations
 from qingfeng.web.settings import web_settings
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

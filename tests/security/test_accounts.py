@@ -150,7 +150,7 @@ def test_weak_passwords_are_refused(live, weak):
 
 
 def live_password() -> str:
-    from qingfeng.web.sample import PASSWORD
+    from qingfeng.synth.sample_register import PASSWORD
 
     return PASSWORD
 

@@ -15,7 +15,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from qingfeng.web.sample import UNITS
+from qingfeng.synth.sample_register import UNITS
 
 CHINESE = re.compile(r"[\u4e00-\u9fff]")
 VERSION = re.compile(r'name="version" value="(\d+)"')
@@ -257,7 +257,7 @@ def test_the_service_refuses_a_missing_version_for_web_callers(tmp_path):
     from qingfeng.register.errors import InvalidInput
     from qingfeng.register.models import User
     from qingfeng.register.service import ClueService
-    from qingfeng.web.sample import seed
+    from qingfeng.synth.sample_register import seed
 
     engine = seed(f"sqlite:///{tmp_path / 'register.db'}", as_of=dt.date(2025, 6, 30))
     try:

@@ -273,7 +273,7 @@ def test_behind_tls_links_carry_the_prefix_and_the_client_address_is_the_forward
 
 
 def _password() -> str:
-    from qingfeng.web.sample import PASSWORD
+    from qingfeng.synth.sample_register import PASSWORD
 
     return PASSWORD
 

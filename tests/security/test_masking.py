@@ -20,7 +20,7 @@ from sqlalchemy import select
 from qingfeng.register.db import make_engine, session_factory
 from qingfeng.register.models import AccessLog, Evidence, User
 from qingfeng.register.service import ClueService
-from qingfeng.web.sample import KIN_CADRE, KIN_RECIPIENT, UNITS, sample_relations, write_relations
+from qingfeng.synth.sample_register import KIN_CADRE, KIN_RECIPIENT, UNITS, sample_relations, write_relations
 from qingfeng.web.settings import web_settings
 
 ACCOUNT = "6217001234567890123"  # 19 digits: a bank account in an evidence note

@@ -1,5 +1,6 @@
-"""A small, realistic register for tests, demos and the benchmark: users of every role, units,
-and clues published through the register's real ``publish()``."""
+"""A small, realistic register for tests and the page benchmark: users of every role, units,
+clues published through the register's real ``publish()``, and the ``curated/relation`` rows
+around its S03 clue."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""Page-render benchmark on a large register: ``python -m qingfeng.web.bench [--clues 100000] [--home DIR]``.
+"""Page-render benchmark on a large register: ``qingfeng bench-pages [--clues 100000] [--home DIR]``.
 
-Seeds users with the sample seed, then bulk-inserts N synthetic clues (with subjects, evidence,
+Seeds users with the sample register's seed, then bulk-inserts N synthetic clues (with subjects, evidence,
 dispatches, events and rectifications) and times full HTTP renders of the queue, detail, subject,
 dashboard and report pages through the real app (TestClient, no network). Prints median wall and
 CPU time (CPU time stays meaningful on a shared, overloaded machine) and the worst wall time, in ms.
@@ -9,14 +9,12 @@ A measurement, not a test.
 
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import hashlib
 import os
 import random
 import re
 import statistics
-import tempfile
 import time
 from decimal import Decimal
 from pathlib import Path
@@ -206,14 +204,14 @@ def _time(client: Any, path: str, runs: int) -> tuple[float, float, float, int]:
     return statistics.median(wall), statistics.median(cpu), max(wall), status
 
 
-def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float, float, int]]:
+def run_page_bench(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float, float, int]]:
     from fastapi.testclient import TestClient
 
     from qingfeng.register.db import make_engine, session_factory, upgrade
     from qingfeng.register.risk import refresh_subject_risk
+    from qingfeng.synth.sample_register import PASSWORD, seed
     from qingfeng.web import create_app
     from qingfeng.web.opaque import SEARCH, Sealer
-    from qingfeng.web.sample import PASSWORD, seed
     from qingfeng.web.settings import web_settings
 
     cfg = web_settings(home=home)
@@ -291,20 +289,7 @@ def run(home: Path, n: int, runs: int = 5) -> list[tuple[str, str, float, float,
     return results
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--clues", type=int, default=100_000)
-    parser.add_argument("--runs", type=int, default=5)
-    parser.add_argument(
-        "--home",
-        type=Path,
-        default=None,
-        help="folder for the register (default: a temp folder); an existing register.db is re-used",
-    )
-    args = parser.parse_args()
-    home = args.home or Path(tempfile.mkdtemp(prefix="qingfeng-bench-"))
-    run(home, args.clues, args.runs)
+if __name__ == "__main__":  # python -m qingfeng.bench.pages, like `qingfeng bench-pages`
+    from qingfeng.bench.cli import bench_pages
 
-
-if __name__ == "__main__":
-    main()
+    bench_pages()
