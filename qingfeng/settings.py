@@ -70,10 +70,6 @@ class Settings(BaseSettings):
         default=PROJECT_ROOT / "feeds",
         description="The feed files (<feed>.yml): deployment configuration, e.g. /etc/qingfeng/feeds.",
     )
-    expectations_dir: Path = Field(
-        default=PROJECT_ROOT / "expectations",
-        description="The GX suites (<table>.json) of the feeds' tables, e.g. /etc/qingfeng/expectations.",
-    )
     # Failure and deadline notices (qingfeng/pipeline/alerts.py, docs/alerts.md); no channel = log only.
     alert_smtp_host: str | None = Field(default=None, description="SMTP server of the alert e-mails.")
     alert_smtp_port: int = Field(default=25, ge=1, le=65535, description="587 with STARTTLS; 465 is SMTPS.")

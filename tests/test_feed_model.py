@@ -1,18 +1,18 @@
-"""Every feed file validates, every table has a GX suite, and a broken feed file says what is wrong."""
+"""Every feed file validates, every table's GX suite is generated from it, and a broken feed file says
+what is wrong."""
 
 from __future__ import annotations
 
 import datetime as dt
-import json
 from pathlib import Path
 
 import pytest
 
 from qingfeng.feeds.model import FeedFileError, load_feed, load_feeds
+from qingfeng.feeds.suite import check_ranges, suite_document
 from qingfeng.settings import PROJECT_ROOT
 
 FEEDS = PROJECT_ROOT / "feeds"
-EXPECTATIONS = PROJECT_ROOT / "expectations"
 TABLES = {
     "registry_person", "marriage_registration", "death_record", "cadre", "cadre_relative", "subsidy_payment",
     "payroll", "company", "shareholder", "asset_holding", "project", "project_payment", "lease_contract",
@@ -27,12 +27,12 @@ def test_all_feeds_load_with_the_contract_tables() -> None:
 
 
 def test_every_table_has_a_gx_suite_on_its_own_columns() -> None:
-    from great_expectations.core.expectation_suite import ExpectationSuite
+    from qingfeng.ingest.expectations import build_suite
 
     for feed in load_feeds(FEEDS):
         for spec in feed.files:
-            data = json.loads((EXPECTATIONS / f"{spec.suite_name}.json").read_text(encoding="utf-8"))
-            suite = ExpectationSuite(**data)
+            data = suite_document(feed.feed, spec)
+            suite = build_suite(feed.feed, spec)
             assert suite.name == spec.table
             assert len(suite.expectations) == len(data["expectations"])
             types = {e["type"] for e in data["expectations"]}
@@ -44,6 +44,78 @@ def test_every_table_has_a_gx_suite_on_its_own_columns() -> None:
                 assert exp["meta"]["severity"] in ("error", "warning") and "severity" not in exp
             if spec.keys:
                 assert types & {"expect_column_values_to_be_unique", "expect_compound_columns_to_be_unique"}
+
+
+def _exp(kind: str, severity: str = "error", **kwargs: object) -> tuple[str, dict, str]:
+    return kind, kwargs, severity
+
+
+def test_a_suite_restates_the_feed_file() -> None:
+    """The registry's suite, in full: row count, key, nullability, enums, ID statuses; and the
+    ranges that the row checks leave (shareholder, project) with the feed's own extra."""
+    feeds = {spec.table: (feed.feed, spec) for feed in load_feeds(FEEDS) for spec in feed.files}
+
+    def suite(table: str) -> list[tuple[str, dict, str]]:
+        document = suite_document(*feeds[table])
+        assert document["meta"]["table"] == table and document["meta"]["feed"] == feeds[table][0]
+        return [(e["type"], e["kwargs"], e["meta"]["severity"]) for e in document["expectations"]]
+
+    statuses = ["valid", "legacy15", "blank", "invalid"]
+    assert suite("registry_person") == [
+        _exp("expect_table_row_count_to_be_between", "warning", min_value=1),
+        _exp("expect_column_values_to_not_be_null", column="id_no"),
+        _exp("expect_column_values_to_be_unique", column="id_no"),
+        _exp("expect_column_values_to_be_in_set", column="id_no_status", value_set=statuses),
+        _exp("expect_column_values_to_not_be_null", column="name"),
+        _exp("expect_column_values_to_be_in_set", column="sex", value_set=["男", "女"]),
+        _exp("expect_column_values_to_not_be_null", column="household_no"),
+        _exp("expect_column_values_to_not_be_null", column="town"),
+        _exp("expect_column_values_to_not_be_null", column="village"),
+        _exp(
+            "expect_column_values_to_be_in_set", column="status", value_set=["正常", "死亡", "迁出", "注销"]
+        ),
+    ]
+    shareholder = suite("shareholder")
+    assert shareholder[1] == _exp(
+        "expect_compound_columns_to_be_unique",
+        "warning",
+        column_list=["credit_code", "shareholder_name", "shareholder_id_raw"],
+    )
+    assert (
+        _exp("expect_column_values_to_be_between", column="share_pct", min_value=0, max_value=100)
+        in shareholder
+    )
+    assert (
+        _exp(
+            "expect_column_values_to_be_in_set",
+            column="shareholder_id_status",
+            value_set=[*statuses, "credit_code"],
+        )
+        in shareholder
+    )
+    project = suite("project")
+    for column in ("control_price", "contract_amount", "bidder_count"):  # the last is the feed's extra
+        assert _exp("expect_column_values_to_be_between", column=column, min_value=0) in project
+    assert not [e for e in suite("project_payment") if "unique" in e[0]]  # no key, no uniqueness
+
+
+@pytest.mark.parametrize(
+    ("when", "ranges"),
+    [
+        ("fee < 0", {"fee": {"min_value": 0}}),
+        ("fee < 0 OR fee > 1000.5", {"fee": {"min_value": 0, "max_value": 1000.5}}),
+        ("fee <= 0 or tax < -1", {"fee": {"min_value": 0, "strict_min": True}, "tax": {"min_value": -1}}),
+        ("fee < 0 AND tax < 0", {}),  # bounds neither column alone
+        ("tax > fee", {}),
+        ("fee < 0 OR tax IS NULL", {}),
+    ],
+)
+def test_a_row_check_that_compares_a_column_with_a_number_bounds_the_accepted_rows(
+    tmp_path: Path, when: str, ranges: dict
+) -> None:
+    columns = "      金额: {name: fee, type: money}\n      税: {name: tax, type: money}\n"
+    text = GOOD.replace("    keys:", f"{columns}    checks: [{{reason: bad, when: '{when}'}}]\n    keys:")
+    assert check_ranges(load_feed(_write(tmp_path, "toy", text)).files[0]) == ranges
 
 
 def _write(tmp_path: Path, name: str, text: str) -> Path:

@@ -1,5 +1,6 @@
-"""`qingfeng feeds check` finds every kind of problem of a feed file and its suite, with the file and
-the field, without Spark; a broken feed file leaves the other feeds loadable and ingestible."""
+"""`qingfeng feeds check` finds every kind of problem of a feed file and the suite generated from it,
+with the file and the field, without Spark; a broken feed file leaves the other feeds loadable and
+ingestible."""
 
 from __future__ import annotations
 
@@ -15,10 +16,9 @@ from click.testing import CliRunner
 
 from qingfeng.feeds.check import CheckResult, check_feeds
 from qingfeng.feeds.model import FeedFileError, load_feeds
-from qingfeng.settings import PROJECT_ROOT, get_settings
+from qingfeng.settings import PROJECT_ROOT
 
 FEEDS = PROJECT_ROOT / "feeds"
-EXPECTATIONS = PROJECT_ROOT / "expectations"
 SAMPLE = Path(__file__).parent / "fixtures" / "sample"
 
 TOY = """
@@ -39,31 +39,20 @@ files:
       - reason: negative_fee
         column: fee
         when: "fee < 0 AND visitor_id_status = 'valid'"
+    expectations:
+      - {type: expect_column_values_to_not_be_null, kwargs: {column: _file}}
 """
 
-SUITE = {
-    "name": "toy_visit",
-    "expectations": [
-        {"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}, "meta": {"severity": "warning"}},
-        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "visit_no"}, "meta": {"severity": "error"}},
-        {"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "_file"}, "meta": {"severity": "error"}},
-    ],
-}  # fmt: skip
 
-
-def _layout(tmp_path: Path, feed: str = TOY, suite: object = SUITE, name: str = "toy") -> tuple[Path, Path]:
-    feeds, suites = tmp_path / "feeds", tmp_path / "expectations"
+def _layout(tmp_path: Path, feed: str = TOY, name: str = "toy") -> Path:
+    feeds = tmp_path / "feeds"
     feeds.mkdir(exist_ok=True)
-    suites.mkdir(exist_ok=True)
     (feeds / f"{name}.yml").write_text(feed, encoding="utf-8")
-    if suite is not None:
-        text = suite if isinstance(suite, str) else json.dumps(suite, ensure_ascii=False)
-        (suites / "toy_visit.json").write_text(text, encoding="utf-8")
-    return feeds, suites
+    return feeds
 
 
-def _check(feeds: Path, suites: Path, samples: Path | None = None) -> CheckResult:
-    return check_feeds(get_settings(feeds_dir=feeds, expectations_dir=suites), feeds, samples=samples)
+def _check(feeds: Path, samples: Path | None = None) -> CheckResult:
+    return check_feeds(feeds, samples=samples)
 
 
 def _lines(result: CheckResult, severity: str = "error") -> list[str]:
@@ -71,7 +60,7 @@ def _lines(result: CheckResult, severity: str = "error") -> list[str]:
 
 
 def test_a_good_toy_feed_passes(tmp_path: Path) -> None:
-    result = _check(*_layout(tmp_path))
+    result = _check(_layout(tmp_path))
     assert result.problems == [], result.problems
     assert (result.feeds, result.tables) == (1, 1)
 
@@ -82,7 +71,7 @@ def test_a_toy_feed_with_a_period_and_the_shrink_guard_passes(tmp_path: Path) ->
     feed = feed.replace("schedule:", "max_shrink: 0.2\nschedule:").replace(
         "    keys: [visit_no]", "    keys: [visit_no]\n    coverage: [visitor_id_status]\n    max_shrink: 0"
     )
-    result = _check(*_layout(tmp_path, feed))
+    result = _check(_layout(tmp_path, feed))
     assert result.problems == [], result.problems
 
 
@@ -116,38 +105,43 @@ FEED_ERRORS = [
 
 @pytest.mark.parametrize(("edit", "expected"), [e[1:] for e in FEED_ERRORS], ids=[e[0] for e in FEED_ERRORS])
 def test_every_feed_error_kind_names_the_file_and_field(tmp_path: Path, edit, expected: str) -> None:
-    result = _check(*_layout(tmp_path, edit(TOY)))
+    result = _check(_layout(tmp_path, edit(TOY)))
     errors = _lines(result)
     assert any(expected in line for line in errors), errors
     assert all(str(tmp_path / "feeds" / "toy.yml") in line for line in errors), errors
 
 
-SUITE_ERRORS = [
-    ("missing suite", None, "toy.yml: files.0.table: table toy_visit: no expectation suite"),
-    ("not JSON", "{not json", "toy_visit.json: not a valid Great Expectations suite"),
-    ("unknown expectation", {"name": "toy_visit", "expectations": [{"type": "expect_column_values_to_be_uniqe", "kwargs": {"column": "fee"}}]}, "toy_visit.json: expectations.0.type: unknown expectation type 'expect_column_values_to_be_uniqe' (did you mean 'expect_column_values_to_be_unique'?)"),
-    ("bad expectation kwargs", {"name": "toy_visit", "expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"colum": "fee"}}]}, "toy_visit.json: not a valid Great Expectations suite"),
-    ("GX severity field", {"name": "toy_visit", "expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "visit_no"}, "severity": "warning"}]}, "set meta.severity (error|warning), not the GX severity field"),
-    ("meta.severity", {"name": "toy_visit", "expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "visit_no"}, "meta": {"severity": "fatal"}}]}, "meta.severity must be error or warning"),
-    ("column not landed", {"name": "toy_visit", "expectations": [{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "visit_num"}}]}, "toy_visit.json: expectations.0.kwargs.column: expect_column_values_to_be_unique: 'visit_num' is not a column of table toy_visit (feed toy) (did you mean 'visit_no'?)"),
-    ("column list not landed", {"name": "toy_visit", "expectations": [{"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["visit_no", "visitor"]}}]}, "expectations.0.kwargs.column_list: expect_compound_columns_to_be_unique: 'visitor' is not a column"),
+EXTRA = "{type: expect_column_values_to_not_be_null, kwargs: {column: _file}}"
+
+# (what is wrong with the file kind's extra expectation, the extra instead, what the error says)
+EXTRA_ERRORS = [
+    ("unknown expectation", "{type: expect_column_values_to_be_uniqe, kwargs: {column: fee}}", "toy.yml: files.0.expectations.0.type: unknown expectation type 'expect_column_values_to_be_uniqe' (did you mean 'expect_column_values_to_be_unique'?)"),
+    ("bad expectation kwargs", "{type: expect_column_values_to_be_unique, kwargs: {colum: fee}}", "toy.yml: files.0.expectations.0.kwargs: expect_column_values_to_be_unique: not valid arguments"),
+    ("GX's meta form", "{type: expect_column_values_to_be_unique, kwargs: {column: visit_no}, meta: {severity: warning}}", "toy.yml: files.0.expectations.0.meta: unknown key 'meta'"),
+    ("severity", "{type: expect_column_values_to_be_unique, kwargs: {column: visit_no}, severity: fatal}", "toy.yml: files.0.expectations.0.severity: Input should be 'error' or 'warning'"),
+    ("column not landed", "{type: expect_column_values_to_be_unique, kwargs: {column: visit_num}}", "toy.yml: files.0.expectations.0.kwargs.column: expect_column_values_to_be_unique: 'visit_num' is not a column of table toy_visit (did you mean 'visit_no'?)"),
+    ("column list not landed", "{type: expect_compound_columns_to_be_unique, kwargs: {column_list: [visit_no, visitor]}}", "files.0.expectations.0.kwargs.column_list: expect_compound_columns_to_be_unique: 'visitor' is not a column"),
 ]  # fmt: skip
 
 
 @pytest.mark.parametrize(
-    ("suite", "expected"), [e[1:] for e in SUITE_ERRORS], ids=[e[0] for e in SUITE_ERRORS]
+    ("extra", "expected"), [e[1:] for e in EXTRA_ERRORS], ids=[e[0] for e in EXTRA_ERRORS]
 )
-def test_every_suite_error_kind_names_the_file(tmp_path: Path, suite: object, expected: str) -> None:
-    result = _check(*_layout(tmp_path, suite=suite))
+def test_every_extra_expectation_error_kind_names_the_file_and_field(
+    tmp_path: Path, extra: str, expected: str
+) -> None:
+    result = _check(_layout(tmp_path, TOY.replace(EXTRA, extra)))
     errors = _lines(result)
     assert any(expected in line for line in errors), errors
 
 
 def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
     broken = TOY.replace("schedule:", "schedul:").replace("fee < 0 AND", "fee < AND")
-    feeds, suites = _layout(tmp_path, broken, suite={"name": "toy_visit", "expectations": [
-        {"type": "expect_column_values_to_be_unique", "kwargs": {"column": "nope"}, "severity": "warning"},
-    ]})  # fmt: skip
+    broken = broken.replace(
+        EXTRA,
+        "{type: expect_column_values_to_be_unique, kwargs: {column: nope}}\n      - {type: expect_nothing}",
+    )
+    feeds = _layout(tmp_path, broken)
     (feeds / "other.yml").write_text("feed: other\ntitle: [", encoding="utf-8")
     (feeds / "third.yml").write_text(
         TOY.replace("feed: toy", "feed: third")
@@ -155,12 +149,12 @@ def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
         .replace("[visit_no]", "[num]"),
         encoding="utf-8",
     )
-    errors = _lines(_check(feeds, suites))
+    errors = _lines(_check(feeds))
     # the feed file is broken (a typo'd key), and its file kind is still checked: SQL, suite
     for expected in (
         "schedul",
         "not valid Spark SQL",
-        "GX severity field",
+        "unknown expectation type 'expect_nothing'",
         "'nope' is not a column",
         "'mony'",
     ):
@@ -171,16 +165,15 @@ def test_every_problem_is_reported_not_only_the_first(tmp_path: Path) -> None:
 
 
 def test_examples_and_samples_run_against_every_feeds_pattern(tmp_path: Path) -> None:
-    feeds, suites = _layout(tmp_path)
+    feeds = _layout(tmp_path)
     other = TOY.replace("feed: toy", "feed: toy2").replace("table: toy_visit", "table: toy_visit2")
     other = other.replace("'toy_visits_\\d{4}\\.csv'", "'toy_visits_.*\\.csv'")
     (feeds / "toy2.yml").write_text(other, encoding="utf-8")
-    (suites / "toy_visit2.json").write_text(json.dumps({**SUITE, "name": "toy_visit2"}), encoding="utf-8")
     samples = tmp_path / "samples"
     samples.mkdir()
     for name in ("toy_visits_2024.csv", "unknown.csv"):
         (samples / name).write_text("x", encoding="utf-8")
-    errors = _lines(_check(feeds, suites, samples))
+    errors = _lines(_check(feeds, samples))
     assert any(
         "toy.yml: files.0.examples.0: 'toy_visits_2023.csv' is also matched by feed(s) toy2" in e
         for e in errors
@@ -190,27 +183,25 @@ def test_examples_and_samples_run_against_every_feeds_pattern(tmp_path: Path) ->
 
 
 def test_a_broken_feed_is_reported_once_not_again_through_its_suite_and_samples(tmp_path: Path) -> None:
-    feeds, suites = _layout(tmp_path, TOY.replace("    columns:", "    colums:"))
+    feeds = _layout(tmp_path, TOY.replace("    columns:", "    colums:"))
     samples = tmp_path / "samples"
     samples.mkdir()
     (samples / "toy_visits_2024.csv").write_text("x", encoding="utf-8")
-    result = _check(feeds, suites, samples)
+    result = _check(feeds, samples)
     assert [(p.file.name, p.field) for p in result.problems] == [("toy.yml", "files.0.colums")], (
         result.problems
     )
 
 
 def test_duplicate_tables_and_warnings(tmp_path: Path) -> None:
-    feeds, suites = _layout(tmp_path, TOY.replace("    examples: [toy_visits_2023.csv]\n", ""))
-    (suites / "unused.json").write_text(json.dumps({**SUITE, "name": "unused"}), encoding="utf-8")
-    result = _check(feeds, suites)
+    feeds = _layout(tmp_path, TOY.replace("    examples: [toy_visits_2023.csv]\n", ""))
+    result = _check(feeds)
     assert _lines(result) == []
     warnings = _lines(result, "warning")
     assert any("files.0.examples: table toy_visit: no example file names" in w for w in warnings), warnings
-    assert any("unused.json: no feed's table uses this suite" in w for w in warnings), warnings
 
     (feeds / "toy2.yml").write_text(TOY.replace("feed: toy", "feed: toy2"), encoding="utf-8")
-    errors = _lines(_check(feeds, suites))
+    errors = _lines(_check(feeds))
     assert any(
         "toy.yml: files.0.table: table 'toy_visit' is declared by both toy and toy2" in e for e in errors
     )
@@ -220,7 +211,7 @@ def test_duplicate_tables_and_warnings(tmp_path: Path) -> None:
 
 
 def test_load_feeds_keeps_the_good_feeds_and_names_the_bad_file(tmp_path: Path) -> None:
-    feeds, _ = _layout(tmp_path)
+    feeds = _layout(tmp_path)
     (feeds / "broken.yml").write_text(
         TOY.replace("feed: toy", "feed: broken")
         .replace("table: toy_visit", "table: b")
@@ -242,20 +233,41 @@ def test_load_feeds_keeps_the_good_feeds_and_names_the_bad_file(tmp_path: Path) 
 def test_exit_codes(tmp_path: Path) -> None:
     from qingfeng.cli import main
 
-    feeds, suites = _layout(tmp_path)
+    feeds = _layout(tmp_path)
     runner = CliRunner()
-    ok = runner.invoke(main, ["feeds", "check", str(feeds), "--expectations", str(suites)])
+    ok = runner.invoke(main, ["feeds", "check", str(feeds)])
     assert ok.exit_code == 0, ok.output
     assert "ok: 1 feed file(s), 1 table(s); 0 error(s)" in ok.output
     (feeds / "toy.yml").write_text(TOY.replace("columns:", "colums:"), encoding="utf-8")
-    bad = runner.invoke(main, ["feeds", "check", str(feeds), "--expectations", str(suites), "--json"])
+    bad = runner.invoke(main, ["feeds", "check", str(feeds), "--json"])
     assert bad.exit_code == 1, bad.output
     problems = {p["field"]: p for p in json.loads(bad.output)["problems"]}
     assert problems["files.0.colums"]["file"] == str(feeds / "toy.yml")
     assert problems["files.0.colums"]["message"] == "unknown key 'colums' (did you mean 'columns'?)"
 
 
-# Runs `qingfeng feeds check` on the shipped feeds and suites in a fresh interpreter, and reports what
+def test_feeds_suite_prints_the_generated_suite_and_an_old_suites_folder_is_named(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from qingfeng.cli import main
+
+    feeds = _layout(tmp_path)
+    runner = CliRunner()
+    printed = runner.invoke(main, ["feeds", "suite", "toy_visit", "--feeds-dir", str(feeds)])
+    assert printed.exit_code == 0, printed.output
+    suite = json.loads(printed.output)
+    assert suite["name"] == "toy_visit" and suite["meta"]["feed"] == "toy"
+    assert suite["expectations"][-1]["kwargs"] == {"column": "_file"}  # the extra comes last
+    missing = runner.invoke(main, ["feeds", "suite", "nope", "--feeds-dir", str(feeds)])
+    assert missing.exit_code == 1 and "no feed" in missing.output
+
+    monkeypatch.setenv("QINGFENG_EXPECTATIONS_DIR", str(tmp_path / "expectations"))
+    result = runner.invoke(main, ["feeds", "check", str(feeds)])
+    assert result.exit_code == 0, result.output
+    assert "note: QINGFENG_EXPECTATIONS_DIR is no longer read" in result.output
+
+
+# Runs `qingfeng feeds check` on the shipped feeds in a fresh interpreter, and reports what
 # it imported: great_expectations (the suites are parsed by GX) but no pyspark.
 NO_SPARK = r"""
 import json, sys, time
@@ -284,8 +296,6 @@ def test_the_shipped_feeds_pass_without_pyspark_in_seconds() -> None:
             "-c",
             NO_SPARK,
             str(FEEDS),
-            "--expectations",
-            str(EXPECTATIONS),
             "--samples",
             str(SAMPLE),
         ],
@@ -311,12 +321,11 @@ def test_the_shipped_feeds_pass_without_pyspark_in_seconds() -> None:
 
 
 def _ingest_layout(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    feeds, suites = _layout(tmp_path)
+    feeds = _layout(tmp_path)
     broken = TOY.replace("feed: toy", "feed: broken").replace("table: toy_visit", "table: b")
     broken = broken.replace("toy_visits_", "broken_visits_").replace("columns:", "colums:")
     (feeds / "broken.yml").write_text(broken, encoding="utf-8")
     monkeypatch.setenv("QINGFENG_FEEDS_DIR", str(feeds))
-    monkeypatch.setenv("QINGFENG_EXPECTATIONS_DIR", str(suites))
     monkeypatch.setenv("QINGFENG_HOME", str(tmp_path / "home"))
     inbox = tmp_path / "inbox"
     inbox.mkdir()

@@ -1,8 +1,7 @@
-"""A data engineer adds a feed with one YAML file and one GX suite, and no Python."""
+"""A data engineer adds a feed with one YAML file, and no Python: its GX suite is generated from it."""
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,28 +30,11 @@ files:
       - reason: fee_too_high
         column: fee
         when: "fee > 1000"
+    expectations:  # the suite also checks the row count, the key and the enum: generated
+      - type: expect_column_values_to_be_between
+        kwargs: {column: fee, min_value: 0, max_value: 500}
+        severity: warning
 """
-
-SUITE = {
-    "name": "toy_visit",
-    "expectations": [
-        {
-            "type": "expect_table_row_count_to_be_between",
-            "kwargs": {"min_value": 1},
-            "meta": {"severity": "error"},
-        },
-        {
-            "type": "expect_column_values_to_be_unique",
-            "kwargs": {"column": "visit_no"},
-            "meta": {"severity": "error"},
-        },
-        {
-            "type": "expect_column_values_to_be_between",
-            "kwargs": {"column": "fee", "min_value": 0, "max_value": 500},
-            "meta": {"severity": "warning"},
-        },
-    ],
-}
 
 ROWS = """编号,日期,金额,证件号,科室
 V1,2023年1月2日,"1,200.00",330109197510152073,内科
@@ -63,19 +45,16 @@ V4,2023-01-05,600.00,,内科
 
 
 def _setup(tmp_path: Path, rows: str):
-    feeds, suites, inbox = tmp_path / "feeds", tmp_path / "expectations", tmp_path / "inbox"
-    for folder in (feeds, suites, inbox):
+    feeds, inbox = tmp_path / "feeds", tmp_path / "inbox"
+    for folder in (feeds, inbox):
         folder.mkdir()
     (feeds / "toy.yml").write_text(FEED, encoding="utf-8")
-    (suites / "toy_visit.json").write_text(json.dumps(SUITE), encoding="utf-8")
     (inbox / "toy_visits_2023.csv").write_bytes(rows.encode("gb18030"))
-    settings = get_settings(
-        home=tmp_path / "home", feeds_dir=feeds, expectations_dir=suites, spark_master="local[2]"
-    )
+    settings = get_settings(home=tmp_path / "home", feeds_dir=feeds, spark_master="local[2]")
     return settings, inbox
 
 
-def test_a_toy_feed_from_yaml_and_a_suite(spark, tmp_path: Path) -> None:
+def test_a_toy_feed_from_yaml_alone(spark, tmp_path: Path) -> None:
     from qingfeng.ingest import ingest_dir
 
     settings, inbox = _setup(tmp_path, ROWS)

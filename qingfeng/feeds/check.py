@@ -1,4 +1,4 @@
-"""``qingfeng feeds check``: every feed file and its Great Expectations suites, without Spark.
+"""``qingfeng feeds check``: every feed file and its generated Great Expectations suites, without Spark.
 
 What a data engineer runs before deploying a feed (docs/feeds.md). Every problem is reported
 with its file, field and message; nothing stops at the first one. Checked:
@@ -7,9 +7,9 @@ with its file, field and message; nothing stops at the first one. Checked:
   types, keys and checks naming undeclared columns, …: :func:`qingfeng.feeds.model.parse_feed`);
 - each row check's ``when``: Spark SQL syntax (parsed with sqlglot's ``spark`` dialect, not with
   Spark) and the columns it names;
-- each table's suite: the file exists and loads as a GX ``ExpectationSuite`` under the
-  ``meta.severity`` rules (:func:`qingfeng.ingest.expectations.load_suite`), and its expectations
-  name only columns the table lands;
+- each table's suite, generated from the file kind (:mod:`qingfeng.feeds.suite`): GX accepts its
+  ``expectations:`` (:func:`qingfeng.ingest.expectations.extra_problems`), and they name only
+  columns the table lands;
 - each file kind's ``pattern`` against its ``examples`` (and the file names of ``--samples DIR``):
   every example matches its own pattern and no other feed's, and the ``period`` group of the
   pattern (``(?P<period>\\d{4}|\\d{6}|\\d{8})``, its shape checked by the model) reads a real year,
@@ -21,20 +21,17 @@ GX is imported (it is needed to parse a suite), pyspark is not: see :func:`witho
 
 from __future__ import annotations
 
-import json
 import logging
+import os
 import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from qingfeng.feeds.model import FeedProblem, FileSpec, did_you_mean, load_feeds
-
-if TYPE_CHECKING:
-    from qingfeng.settings import Settings
 
 
 def _visible_columns(spec: FileSpec) -> list[str]:
@@ -47,7 +44,6 @@ def _visible_columns(spec: FileSpec) -> list[str]:
 @dataclass
 class CheckResult:
     feeds_dir: Path
-    expectations_dir: Path
     problems: list[FeedProblem] = field(default_factory=list)
     feeds: int = 0
     tables: int = 0
@@ -65,7 +61,6 @@ class CheckResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "feeds_dir": str(self.feeds_dir),
-            "expectations_dir": str(self.expectations_dir),
             "feeds": self.feeds,
             "tables": self.tables,
             "seconds": round(self.seconds, 2),
@@ -87,10 +82,10 @@ class _Kind:
     spec: FileSpec
 
 
-def check_feeds(settings: Settings, feeds_dir: Path, *, samples: Path | None = None) -> CheckResult:
-    """Check ``feeds_dir`` against the suites of ``settings.expectations_dir``."""
+def check_feeds(feeds_dir: Path, *, samples: Path | None = None) -> CheckResult:
+    """Check the feed files of ``feeds_dir`` and the suites generated from them."""
     t0 = time.perf_counter()
-    result = CheckResult(feeds_dir=feeds_dir, expectations_dir=settings.expectations_dir)
+    result = CheckResult(feeds_dir=feeds_dir)
     feedset = load_feeds(feeds_dir, log_problems=False)
     result.problems += feedset.problems
     kinds: list[_Kind] = []
@@ -112,20 +107,14 @@ def check_feeds(settings: Settings, feeds_dir: Path, *, samples: Path | None = N
         result.notes.append("sqlglot is not installed: the Spark SQL syntax of row checks was not checked")
     for kind in kinds:
         result.problems += _check_row_checks(kind, parser)
-    # a broken feed file's own problems are reported: not again as unused suites, unmatched samples
-    claimed = {
-        str(item.get(key))
-        for parsed in feedset.parsed
-        if parsed.spec is None
-        and isinstance(parsed.data, dict)
-        and isinstance(parsed.data.get("files"), list)
-        for item in parsed.data["files"]
-        if isinstance(item, dict)
-        for key in ("table", "expectation_suite")
-        if item.get(key)
-    }
     with _quiet("great_expectations"):  # it logs a traceback for each expectation it drops
-        result.problems += _check_suites(settings, kinds, claimed)
+        result.problems += _check_suites(kinds)
+    if os.environ.get("QINGFENG_EXPECTATIONS_DIR"):
+        result.notes.append(
+            "QINGFENG_EXPECTATIONS_DIR is no longer read: each table's suite is generated from its feed "
+            "file, and checks it cannot say go under the file kind's `expectations:` (docs/feeds.md)"
+        )
+    # a broken feed file's own problems are reported: not again as unmatched samples
     sample_names = []
     if samples is not None and not samples.is_dir():
         result.problems.append(FeedProblem(samples, "", "the samples folder does not exist"))
@@ -212,54 +201,30 @@ def _check_row_checks(kind: _Kind, sqlglot: Any) -> list[FeedProblem]:
 # ---- suites -----------------------------------------------------------------------------------
 
 
-def _check_suites(settings: Settings, kinds: list[_Kind], claimed: set[str]) -> list[FeedProblem]:
-    from qingfeng.ingest.expectations import SuiteError, load_suite, suite_path
+def _check_suites(kinds: list[_Kind]) -> list[FeedProblem]:
+    """The generated suites: each file kind's ``expectations:`` are ones GX runs, on columns the
+    table lands (the generated expectations are right by construction)."""
+    from qingfeng.ingest.expectations import SuiteError, build_suite, extra_problems
 
     problems: list[FeedProblem] = []
-    used: set[Path] = set()
     for kind in kinds:
-        spec = kind.spec
-        path = suite_path(settings, spec)
-        used.add(path.resolve())
-        suite_field = f"{kind.where}.expectation_suite" if spec.expectation_suite else f"{kind.where}.table"
-        if not path.exists():
-            problems.append(
-                FeedProblem(
-                    kind.path,
-                    suite_field,
-                    f"table {spec.table}: no expectation suite {path} (every table is gated by one)",
-                )
-            )
-            continue
-        try:
-            load_suite(settings, spec)  # also refuses an expectation type GX would silently drop
-        except SuiteError as exc:
-            problems.append(FeedProblem(path, "", str(exc).removeprefix(f"{path}: ")))
-        problems += _suite_columns(path, kind)
-    folder = settings.expectations_dir
-    if folder.is_dir():
-        unused = (p for p in folder.glob("*.json") if p.resolve() not in used and p.stem not in claimed)
-        for orphan in sorted(unused):
-            problems.append(FeedProblem(orphan, "", "no feed's table uses this suite", "warning"))
-    else:
-        problems.append(
-            FeedProblem(folder, "", "the expectations folder does not exist (QINGFENG_EXPECTATIONS_DIR)")
-        )
+        found = extra_problems(kind.spec)
+        problems += [FeedProblem(kind.path, f"{kind.where}.{at}", message) for at, message in found]
+        problems += _extra_columns(kind)
+        if not found:
+            try:
+                build_suite(kind.feed, kind.spec)
+            except SuiteError as exc:
+                problems.append(FeedProblem(kind.path, f"{kind.where}.table", str(exc)))
     return problems
 
 
-def _suite_columns(path: Path, kind: _Kind) -> list[FeedProblem]:
-    """Expectations that name a column the table does not land (they could never pass)."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return []  # reported by load_suite
-    items = data.get("expectations") if isinstance(data, dict) else None
+def _extra_columns(kind: _Kind) -> list[FeedProblem]:
+    """Extra expectations that name a column the table does not land (they could never pass)."""
     known = _visible_columns(kind.spec)
     problems: list[FeedProblem] = []
-    for k, item in enumerate(items if isinstance(items, list) else []):
-        kwargs = item.get("kwargs") if isinstance(item, dict) else None
-        for arg, value in (kwargs or {}).items() if isinstance(kwargs, dict) else []:
+    for k, extra in enumerate(kind.spec.expectations):
+        for arg, value in extra.kwargs.items():
             if not arg.startswith("column") or arg == "column_index":
                 continue
             names = [value] if isinstance(value, str) else value if isinstance(value, list) else []
@@ -267,10 +232,10 @@ def _suite_columns(path: Path, kind: _Kind) -> list[FeedProblem]:
                 if isinstance(name, str) and name not in known:
                     problems.append(
                         FeedProblem(
-                            path,
-                            f"expectations.{k}.kwargs.{arg}",
-                            f"{item.get('type')}: {name!r} is not a column of table {kind.spec.table} "
-                            f"(feed {kind.feed}){did_you_mean(name, known)}",
+                            kind.path,
+                            f"{kind.where}.expectations.{k}.kwargs.{arg}",
+                            f"{extra.type}: {name!r} is not a column of table {kind.spec.table}"
+                            f"{did_you_mean(name, known)}",
                         )
                     )
     return problems

@@ -229,6 +229,21 @@ class RowCheck(BaseModel):
         return v
 
 
+class ExtraExpectation(BaseModel):
+    """A GX expectation the feed file cannot otherwise say, added to the table's generated suite
+    (:mod:`qingfeng.feeds.suite`), e.g. ``{type: expect_column_values_to_be_between, kwargs:
+    {column: bidder_count, min_value: 0}}``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(description="a GX 1.x expectation type, e.g. expect_column_values_to_be_between")
+    kwargs: dict[str, Any] = Field(default_factory=dict)
+    severity: Literal["error", "warning"] = Field(
+        default="error", description="error fails the feed's ingest; warning is reported"
+    )
+    notes: str | None = None
+
+
 class FileSpec(BaseModel):
     """One file kind of a feed, landing as one table."""
 
@@ -249,7 +264,10 @@ class FileSpec(BaseModel):
     columns: dict[str, ColumnSpec]
     keys: list[str] = Field(default_factory=list)
     checks: list[RowCheck] = Field(default_factory=list)
-    expectation_suite: str | None = None
+    expectations: list[ExtraExpectation] = Field(
+        default_factory=list,
+        description="GX expectations beyond those generated from the columns, keys and checks",
+    )
     examples: list[str] = Field(
         default_factory=list,
         description="real file names of this kind; `qingfeng feeds check` runs the pattern against them",
@@ -378,10 +396,6 @@ class FileSpec(BaseModel):
         digits are not a date (``202313``)."""
         digits = self.period_digits(file_name)
         return period_of_digits(digits) if digits else None
-
-    @property
-    def suite_name(self) -> str:
-        return self.expectation_suite or self.table
 
     def column_by_name(self, name: str) -> ColumnSpec:
         for col in self.columns.values():

@@ -1,25 +1,27 @@
-"""Great Expectations gate: one suite per table (``expectations/<table>.json``), run on the
-accepted Spark batch through a file-backed GX context under ``<home>/gx``.
+"""Great Expectations gate: one suite per table, generated from its feed file
+(:mod:`qingfeng.feeds.suite`), run on the accepted Spark batch through a file-backed GX context
+under ``<home>/gx``.
 
 Severity is ``meta.severity`` of each expectation: ``error`` (the default) fails the feed's
 ingest, ``warning`` is reported. GX 1.24's own ``severity`` field is not used: a validation run
-silently skips every expectation whose GX severity is not ``critical`` (checked on 1.24.1), so a
-suite that sets it is refused rather than half-run.
+silently skips every expectation whose GX severity is not ``critical`` (checked on 1.24.1).
 """
 
 from __future__ import annotations
 
 import fcntl
-import json
 import logging
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from qingfeng.feeds.suite import suite_document
+
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from pyspark.sql import DataFrame
 
     from qingfeng.feeds.model import FileSpec
@@ -29,48 +31,32 @@ DATASOURCE = "qingfeng"
 
 
 class SuiteError(ValueError):
-    """A missing or broken expectation suite file."""
+    """A table whose suite cannot be built: an extra expectation GX does not accept."""
 
 
 class ExpectationFailed(RuntimeError):
     """An error-level expectation failed on an accepted batch."""
 
 
-def suite_path(settings: Settings, spec: FileSpec) -> Path:
-    return settings.expectations_dir / f"{spec.suite_name}.json"
-
-
-def load_suite(settings: Settings, spec: FileSpec) -> Any:
+def build_suite(feed: str, spec: FileSpec) -> Any:
+    """The table's GX ``ExpectationSuite``, generated from its file kind."""
     from great_expectations.core.expectation_suite import ExpectationSuite
 
-    path = suite_path(settings, spec)
-    if not path.exists():
-        raise SuiteError(f"table {spec.table}: no expectation suite {path}")
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        suite = ExpectationSuite(**data)
-    except Exception as exc:  # JSON and GX raise several kinds for a bad suite
-        raise SuiteError(f"{path}: not a valid Great Expectations suite: {exc}") from None
-    dropped = dropped_expectations(data.get("expectations") or [], suite)
-    if dropped:
-        raise SuiteError(f"{path}: " + "; ".join(dropped))
-    for item in data.get("expectations", []):
-        if item.get("severity", "critical") != "critical":
-            raise SuiteError(
-                f"{path}: {item.get('type')}: set meta.severity (error|warning), not the GX severity field"
-            )
-        if (item.get("meta") or {}).get("severity", "error") not in ("error", "warning"):
-            raise SuiteError(f"{path}: {item.get('type')}: meta.severity must be error or warning")
+    problems = extra_problems(spec)
+    if problems:
+        raise SuiteError(f"table {spec.table}: " + "; ".join(f"{at}: {message}" for at, message in problems))
+    document = suite_document(feed, spec)
+    suite = ExpectationSuite(**document)
+    if len(suite.expectations) != len(document["expectations"]):  # GX logs and drops what it refuses
+        raise SuiteError(f"table {spec.table}: GX refused a generated expectation (see its log)")
     return suite
 
 
-def dropped_expectations(items: list[Any], suite: Any) -> list[str]:
-    """What GX left out of a suite (``field: message``). GX 1.24 does not raise for an expectation type
-    it does not know: ``ExpectationSuite(...)`` logs the error and drops it, so the suite would run
-    without it and pass."""
-    if len(suite.expectations) == len(items):
-        return []
+def extra_problems(spec: FileSpec) -> list[tuple[str, str]]:
+    """``(field, message)`` for each of the file kind's ``expectations:`` that GX would not run
+    (``expectations.0.type``). GX does not raise for these: a suite logs and drops them."""
     from great_expectations.exceptions import ExpectationNotFoundError
+    from great_expectations.expectations.expectation_configuration import ExpectationConfiguration
     from great_expectations.expectations.registry import (
         get_expectation_impl,
         list_registered_expectation_implementations,
@@ -78,20 +64,20 @@ def dropped_expectations(items: list[Any], suite: Any) -> list[str]:
 
     from qingfeng.feeds.model import did_you_mean
 
-    found = []
-    for k, item in enumerate(items):
-        kind = item.get("type") if isinstance(item, dict) else None
+    problems = []
+    for k, extra in enumerate(spec.expectations):
         try:
-            get_expectation_impl(str(kind))
+            get_expectation_impl(extra.type)
         except ExpectationNotFoundError:
-            hint = did_you_mean(str(kind), list_registered_expectation_implementations())
-            found.append(
-                f"expectations.{k}.type: unknown expectation type {kind!r}{hint}: GX drops it without an "
-                "error, so the suite would run without it"
-            )
-    return found or [
-        f"expectations: GX kept {len(suite.expectations)} of the {len(items)}: the others are invalid"
-    ]
+            hint = did_you_mean(extra.type, list_registered_expectation_implementations())
+            problems.append((f"expectations.{k}.type", f"unknown expectation type {extra.type!r}{hint}"))
+            continue
+        try:
+            ExpectationConfiguration(type=extra.type, kwargs=extra.kwargs).to_domain_obj()
+        except Exception as exc:  # pydantic and GX raise several kinds for bad arguments
+            detail = " ".join(str(exc).split())
+            problems.append((f"expectations.{k}.kwargs", f"{extra.type}: not valid arguments: {detail}"))
+    return problems
 
 
 @cache
@@ -148,7 +134,7 @@ def validate(settings: Settings, feed: str, spec: FileSpec, accepted: DataFrame)
     """
     with _GX_LOCK:
         try:
-            suite = load_suite(settings, spec)  # imports GX (seconds) before the lock, not under it
+            suite = build_suite(feed, spec)  # imports GX (seconds) before the lock, not under it
             with _files_lock(settings):
                 definition = register_suite(settings, spec, suite)
             result = _run_suite(definition, accepted)
@@ -193,7 +179,6 @@ def register_suite(settings: Settings, spec: FileSpec, suite: Any) -> Any:
     )
     batch_def = next((b for b in asset.batch_definitions if b.name == "accepted"), None)
     batch_def = batch_def or asset.add_batch_definition_whole_dataframe("accepted")
-    suite.name = spec.suite_name
     suite = context.suites.add_or_update(suite)
     return context.validation_definitions.add_or_update(
         gx.ValidationDefinition(name=spec.table, data=batch_def, suite=suite)
