@@ -186,7 +186,7 @@ def test_restore_into_new_home_is_served_with_the_review_work(source, tmp_path: 
     target = tmp_path / "restored"
     result = qingfeng("restore", str(archive), "--home", str(target))
     assert result.exit_code == 0, result.output
-    assert "at revision 0003 (backup: 0003)" in result.output and "clue 4" in result.output
+    assert "at revision 0004 (backup: 0004)" in result.output and "clue 4" in result.output
 
     restored = register_state(f"sqlite:///{target / 'register.db'}")
     for key in ("revision", "clues", "events", "dispatches", "assignee"):
