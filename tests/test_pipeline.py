@@ -42,15 +42,6 @@ def test_stage_error_keeps_only_the_first_line_of_a_jvm_error(settings) -> None:
     assert info.value.message == "An error occurred while calling o123.parquet."
 
 
-def test_missing_stage_is_reported_not_raised() -> None:
-    stages.ENTRY_POINTS["nothing"] = ("qingfeng.no_such_stage", "main")
-    try:
-        with pytest.raises(stages.StageError, match=r"stage nothing failed: not installed yet"):
-            stages.entry_point("nothing")
-    finally:
-        del stages.ENTRY_POINTS["nothing"]
-
-
 def test_summaries_from_the_real_stage_reports() -> None:
     from qingfeng.ingest.report import FileResult, IngestReport
     from qingfeng.register.publish import PublishSummary
@@ -87,16 +78,17 @@ def test_summaries_from_the_real_stage_reports() -> None:
     }
 
 
-def test_run_info_is_what_the_register_records(tmp_path: Path) -> None:
-    from qingfeng.pipeline.run import RunOutcome, list_input_files, run_info
+def test_run_info_is_what_the_register_records() -> None:
+    from qingfeng.pipeline.inputs import FILE_KEYS
+    from qingfeng.pipeline.run import RunOutcome, run_info
     from qingfeng.register.publish import RunInfo
 
-    (tmp_path / "a.csv").write_text("x\n", encoding="utf-8")
-    outcome = RunOutcome(dt.date(2023, 12, 31), tmp_path, list_input_files(tmp_path), [])
+    landed = {"file": "a.csv", "sha256": "0" * 64, "feed": "subsidy", "table": "subsidy_payment"}
+    outcome = RunOutcome(dt.date(2023, 12, 31), None, input_files=[{k: landed.get(k) for k in FILE_KEYS}])
     outcome.results.append(stages.StageResult("ingest", 1.5, {"files": []}))
     info = RunInfo(**run_info(outcome))
     assert info.as_of == dt.date(2023, 12, 31)
-    assert info.input_files[0]["name"] == "a.csv" and len(info.input_files[0]["sha256"]) == 64
+    assert info.input_files[0]["file"] == "a.csv" and len(info.input_files[0]["sha256"]) == 64
     assert info.counts["stages"]["ingest"]["seconds"] == 1.5
 
 
@@ -148,6 +140,7 @@ def test_run_end_to_end_twice_changes_nothing(tmp_path: Path) -> None:
     from sqlalchemy import select
     from sqlalchemy.orm import Session
 
+    from qingfeng.pipeline.inputs import FILE_KEYS
     from qingfeng.register.db import make_engine
     from qingfeng.register.models import Clue, PipelineRun
     from qingfeng.synth.generate import synthesize
@@ -174,7 +167,8 @@ def test_run_end_to_end_twice_changes_nothing(tmp_path: Path) -> None:
     clues, runs = register()
     assert clues and len(runs) == 1
     exports = {p.name for p in district.iterdir()} - {"truth.jsonl", "district.json"}
-    assert {f["name"] for f in runs[0].input_files} >= exports
+    assert {f["file"] for f in runs[0].input_files} >= exports
+    assert all(set(f) == set(FILE_KEYS) for f in runs[0].input_files)  # as the cross-match DAG records them
     assert _totals(runs[0].counts)["new"] == len(clues)
 
     second = _qingfeng("run", "--input", str(district), "--as-of", "2024-01-31", home=home)

@@ -11,7 +11,7 @@ from test_register_support import *  # noqa: F403
 from qingfeng.register.db import current_revision, make_engine, upgrade
 from qingfeng.register.models import Base
 
-HEAD = "0003"
+HEAD = "0004"
 TABLES = {
     "clue",
     "clue_subject",
@@ -94,6 +94,41 @@ def test_0002_upgrades_a_populated_0001_register_and_downgrades(empty_register_u
         assert "subject_risk" not in inspect(eng).get_table_names()
     finally:
         eng.dispose()
+
+
+def test_0004_rewrites_the_input_files_of_old_cli_runs_into_the_one_shape(empty_register_url: str) -> None:
+    """Before one run builder, `qingfeng run` recorded {name, bytes, sha256} per input-folder file."""
+    import datetime as dt
+    import json
+
+    from sqlalchemy import select, text
+
+    from qingfeng.pipeline.inputs import FILE_KEYS
+    from qingfeng.register.models import PipelineRun
+
+    sha = "ab" * 32
+    landed = {"file": "户籍人口信息_20231231.csv", "sha256": sha, "feed": "household_registry"}
+    landed |= {"table": "registry_person", "ingested_at": "2026-11-30T08:00:00", "period_end": "2023-12-31"}
+    old = [{"name": "民生补助发放明细_202312.csv", "bytes": 1024, "sha256": sha}]
+    upgrade(empty_register_url, "0003")
+    eng = make_engine(empty_register_url)
+    try:
+        with eng.begin() as conn:
+            for files in (old, [landed], ["a.csv"]):
+                conn.execute(
+                    text(
+                        "INSERT INTO pipeline_run (as_of, started_at, input_files, counts, status)"
+                        " VALUES (:d, :t, :files, '{}', 'published')"
+                    ),
+                    {"d": dt.date(2023, 12, 31), "t": dt.datetime(2026, 11, 30), "files": json.dumps(files)},
+                )
+        upgrade(empty_register_url)
+        with eng.connect() as conn:
+            rows = conn.execute(select(PipelineRun.input_files).order_by(PipelineRun.id)).scalars().all()
+    finally:
+        eng.dispose()
+    rewritten = dict.fromkeys(FILE_KEYS) | {"file": "民生补助发放明细_202312.csv", "sha256": sha}
+    assert rows == [[rewritten], [landed], ["a.csv"]]
 
 
 def test_sqlite_engine_uses_wal_and_waits_for_locks(tmp_path) -> None:

@@ -35,14 +35,10 @@ def run(settings: Settings, input_dir: Path, as_of: dt.date | None) -> None:
     """
     from rich.console import Console
 
-    from qingfeng.pipeline.run import check_stages, run_pipeline
+    from qingfeng.pipeline.run import run_pipeline
     from qingfeng.pipeline.stages import StageError
 
     console = Console()
-    try:
-        check_stages()
-    except StageError as exc:
-        fail(str(exc))
     shown = as_of or "from the data"
     console.print(f"清风 run  as-of [bold]{shown}[/]  input {input_dir}  home {settings.home.resolve()}")
     try:

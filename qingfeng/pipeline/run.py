@@ -1,33 +1,41 @@
-"""The end-to-end run: ingest → resolve → graph → rules → publish in one process and one SparkSession."""
+"""The run builder: ingest → resolve → graph → rules → publish in one process and one SparkSession.
+
+``qingfeng run`` and the cross-match DAG task both run through :func:`run_pipeline`, and so record
+their runs in the register alike: ``input_files`` lists the landed files the run matched on, one
+record per file and table (:func:`qingfeng.pipeline.inputs.lake_files`).
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from qingfeng.pipeline import stages
+from qingfeng.pipeline import inputs, stages
+from qingfeng.pipeline.stages import StageError, StageResult
+from qingfeng.spark import get_spark
 
 if TYPE_CHECKING:
     from qingfeng.settings import Settings
 
-StageHook = Callable[[str, str, "stages.StageResult | None"], None]  # (stage, "start"|"done", result)
+StageHook = Callable[[str, str, "StageResult | None"], None]  # (stage, "start"|"done", result)
+
+CROSS_MATCH = ("resolve", "graph", "rules", "publish")  # on the lake as it is, without an ingest
 
 
 @dataclasses.dataclass
 class RunOutcome:
     as_of: dt.date | None
     input_dir: Path | None
-    input_files: list[dict[str, Any]]
-    results: list[stages.StageResult]
+    results: list[StageResult] = dataclasses.field(default_factory=list)
     started_at: dt.datetime = dataclasses.field(default_factory=lambda: dt.datetime.now(dt.UTC))
     as_of_source: str = "given"
+    input_files: list[dict[str, Any]] = dataclasses.field(default_factory=list)
     inputs_fingerprint: str | None = None
 
-    def result(self, stage: str) -> stages.StageResult | None:
+    def result(self, stage: str) -> StageResult | None:
         return next((r for r in self.results if r.stage == stage), None)
 
     @property
@@ -39,22 +47,6 @@ class RunOutcome:
     def clues_per_rule(self) -> dict[str, dict[str, int]]:
         publish = self.result("publish")
         return clues_per_rule(publish.summary) if publish else {}
-
-
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def list_input_files(input_dir: Path) -> list[dict[str, Any]]:
-    files = sorted(p for p in input_dir.rglob("*") if p.is_file() and not p.name.startswith("."))
-    return [
-        {"name": str(p.relative_to(input_dir)), "bytes": p.stat().st_size, "sha256": file_sha256(p)}
-        for p in files
-    ]
 
 
 def run_info(outcome: RunOutcome, *, trigger: str = "qingfeng run") -> dict[str, Any]:
@@ -74,38 +66,27 @@ def run_info(outcome: RunOutcome, *, trigger: str = "qingfeng run") -> dict[str,
     }
 
 
-def check_stages(names: Sequence[str] = stages.STAGES) -> None:
-    """Fail before spending a minute on Spark when a stage is not installed."""
-    for stage in names:
-        stages.entry_point(stage)
-
-
 def run_pipeline(
     settings: Settings,
     input_dir: Path | None,
     as_of: dt.date | None,
     *,
-    hook: StageHook | None = None,
-    detail: Callable[[str, str], None] | None = None,
+    as_of_source: str = "given",
     trigger: str = "qingfeng run",
     only: Sequence[str] = stages.STAGES,
-    input_files: list[dict[str, Any]] | None = None,
-    as_of_source: str = "given",
+    hook: StageHook | None = None,
+    detail: Callable[[str, str], None] | None = None,
 ) -> RunOutcome:
-    """Run the stages (all, or ``only`` those) in order; a failure raises :class:`stages.StageError` naming the stage.
+    """Run the stages (all, or ``only`` those) in order; a failure raises :class:`StageError` naming the stage.
 
+    ``input_dir``: the delivered files to ingest (None when ``only`` leaves the ingest out).
     ``as_of`` None: the date the landed data supports (:func:`inputs.as_of_from_data`), found
-    after the ingest. ``input_files``: what the run record lists (default: the input folder's files).
+    after the ingest.
     """
-    from qingfeng.spark import get_spark
-
     input_dir = input_dir.resolve() if input_dir else None
     if "ingest" in only and (input_dir is None or not input_dir.is_dir()):
-        raise stages.StageError("ingest", f"input folder {input_dir} does not exist")
-    check_stages(only)
-    if input_files is None:
-        input_files = list_input_files(input_dir) if input_dir and input_dir.is_dir() else []
-    outcome = RunOutcome(as_of, input_dir, input_files, [], as_of_source=as_of_source)
+        raise StageError("ingest", f"input folder {input_dir} does not exist")
+    outcome = RunOutcome(as_of, input_dir, as_of_source=as_of_source)
     notify = hook or (lambda *_: None)
 
     def ingest_progress(done: int, total: int, message: str) -> None:
@@ -114,40 +95,40 @@ def run_pipeline(
 
     with stages.stage_errors(settings, "spark"):
         spark = get_spark(settings)
-    steps: list[tuple[str, Callable[[], stages.StageResult]]] = [
-        (
-            "ingest",
-            lambda: stages.ingest(settings, input_dir or Path(), spark=spark, progress=ingest_progress),
+    steps: dict[str, Callable[[], StageResult]] = {
+        "ingest": lambda: stages.ingest(settings, input_dir or Path(), spark=spark, progress=ingest_progress),
+        "resolve": lambda: stages.resolve(settings, spark=spark),
+        "graph": lambda: stages.graph(settings, spark=spark),
+        "rules": lambda: stages.rules(
+            settings, spark=spark, as_of=_settle_inputs(settings, outcome, "rules")
         ),
-        ("resolve", lambda: stages.resolve(settings, spark=spark)),
-        ("graph", lambda: stages.graph(settings, spark=spark)),
-        ("rules", lambda: stages.rules(settings, spark=spark, as_of=_settle_as_of(settings, outcome))),
-        (
-            "publish",
-            lambda: stages.publish(settings, spark=spark, run_info=run_info(outcome, trigger=trigger)),
-        ),
-    ]
-    for name, step in steps:
+        "publish": lambda: stages.publish(settings, spark=spark, run_info=run_info(outcome, trigger=trigger)),
+    }
+    for name in stages.STAGES:
         if name not in only:
             continue
+        if name == "publish":
+            _settle_inputs(settings, outcome, name)  # done by the rules stage, if it ran
         notify(name, "start", None)
-        result = step()
+        result = steps[name]()
         outcome.results.append(result)
         notify(name, "done", result)
     return outcome
 
 
-def _settle_as_of(settings: Settings, outcome: RunOutcome) -> dt.date:
-    """The run's as-of date, from the landed data when none was given; and its inputs' fingerprint."""
-    from qingfeng.pipeline import inputs
-
-    files = inputs.lake_files(settings)
-    if outcome.as_of is None:
-        found, source = inputs.as_of_from_data(files)
-        if found is None:
-            raise stages.StageError("rules", f"no as-of date: {source}; give one with --as-of YYYY-MM-DD")
-        outcome.as_of, outcome.as_of_source = found, source
-    outcome.inputs_fingerprint = inputs.fingerprint(files, outcome.as_of, settings)
+def _settle_inputs(settings: Settings, outcome: RunOutcome, stage: str) -> dt.date:
+    """The landed files the run matches on, their fingerprint, and the as-of date (from them when
+    none was given); once per run, after the ingest."""
+    if outcome.inputs_fingerprint is None:
+        files = inputs.lake_files(settings)
+        if outcome.as_of is None:
+            found, source = inputs.as_of_from_data(files)
+            if found is None:
+                raise StageError(stage, f"no as-of date: {source}; give one with --as-of YYYY-MM-DD")
+            outcome.as_of, outcome.as_of_source = found, source
+        outcome.input_files = files
+        outcome.inputs_fingerprint = inputs.fingerprint(files, outcome.as_of, settings)
+    assert outcome.as_of is not None
     return outcome.as_of
 
 

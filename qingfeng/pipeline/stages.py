@@ -1,11 +1,14 @@
 """Thin wrappers around the stage entry points of docs/architecture.md.
 
-``qingfeng run`` and the Airflow tasks call the stages only through these wrappers, which
+The run builder (:mod:`qingfeng.pipeline.run`) and the Airflow tasks call the stages only through
+these wrappers, which
 
-- import each stage lazily (DAG files and ``qingfeng --help`` stay free of pyspark),
 - time the call and turn the stage's summary into plain JSON (for XCom and the pipeline-runs table),
 - turn any failure into a :class:`StageError` whose message names the stage (and the file, row
   and column when the stage gives them); the traceback goes to ``<home>/logs/``, never to the screen.
+
+This module imports the stage code; DAG files and ``qingfeng --help`` import it only inside the
+functions that run a stage.
 """
 
 from __future__ import annotations
@@ -14,13 +17,19 @@ import dataclasses
 import datetime as dt
 import decimal
 import enum
-import importlib
 import time
 import traceback
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec
+
+from jobs.kinship import main as build_graph
+from jobs.resolve import main as resolve_entities
+from jobs.rules.runner import main as run_rules
+from qingfeng.ingest.engine import ingest_dir
+from qingfeng.register.db import upgrade
+from qingfeng.register.publish import publish_from_lake
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession
@@ -28,14 +37,7 @@ if TYPE_CHECKING:
     from qingfeng.settings import Settings
 
 STAGES = ("ingest", "resolve", "graph", "rules", "publish")
-
-ENTRY_POINTS: dict[str, tuple[str, str]] = {
-    "ingest": ("qingfeng.ingest", "ingest_dir"),
-    "resolve": ("jobs.resolve", "main"),
-    "graph": ("jobs.kinship", "main"),
-    "rules": ("jobs.rules.runner", "main"),
-    "publish": ("qingfeng.register.publish", "publish_from_lake"),
-}
+P = ParamSpec("P")
 
 # Attributes a stage's exception may carry to say where the bad input is.
 _WHERE_ATTRS = (("file", "file"), ("path", "file"), ("line", "row"), ("row", "row"), ("column", "column"))
@@ -65,28 +67,6 @@ class StageResult:
 
     def as_dict(self) -> dict[str, Any]:
         return {"stage": self.stage, "seconds": round(self.seconds, 3), "summary": self.summary}
-
-
-def entry_point(stage: str) -> Callable[..., Any]:
-    module_name, func_name = ENTRY_POINTS[stage]
-    try:
-        module = importlib.import_module(module_name)
-    except ModuleNotFoundError as exc:
-        if exc.name and module_name.startswith(exc.name):
-            raise StageError(stage, f"not installed yet ({module_name} is missing)") from None
-        raise
-    func = getattr(module, func_name, None)
-    if func is None:
-        raise StageError(stage, f"not installed yet ({module_name}.{func_name} is missing)")
-    return func
-
-
-def available(stage: str) -> bool:
-    try:
-        entry_point(stage)
-    except StageError:
-        return False
-    return True
 
 
 def describe(exc: BaseException) -> str:
@@ -154,8 +134,13 @@ def jsonable(value: Any) -> Any:
     return str(value)
 
 
-def _call(settings: Settings, stage: str, *args: Any, **kwargs: Any) -> tuple[StageResult, Any]:
-    func = entry_point(stage)
+def _call(
+    settings: Settings,
+    stage: str,
+    func: Callable[Concatenate[Settings, P], Any],
+    *args: P.args,
+    **kwargs: P.kwargs,
+) -> tuple[StageResult, Any]:
     start = time.perf_counter()
     with stage_errors(settings, stage):
         raw = func(settings, *args, **kwargs)
@@ -177,7 +162,9 @@ def ingest(
     """``per_file``: a bad file is reported in the summary instead of failing the stage (land runs)."""
     if not input_dir.is_dir():
         raise StageError("ingest", f"input folder {input_dir} does not exist")
-    result, raw = _call(settings, "ingest", input_dir, spark=spark, feeds=feeds, progress=progress)
+    result, raw = _call(
+        settings, "ingest", ingest_dir, input_dir, spark=spark, feeds=feeds, progress=progress
+    )
     if per_file:
         return result
     failures = ingest_failures(raw)
@@ -195,21 +182,19 @@ def ingest_failures(report: Any) -> list[str]:
 
 
 def resolve(settings: Settings, *, spark: SparkSession) -> StageResult:
-    return _call(settings, "resolve", spark=spark)[0]
+    return _call(settings, "resolve", resolve_entities, spark=spark)[0]
 
 
 def graph(settings: Settings, *, spark: SparkSession) -> StageResult:
-    return _call(settings, "graph", spark=spark)[0]
+    return _call(settings, "graph", build_graph, spark=spark)[0]
 
 
 def rules(settings: Settings, *, spark: SparkSession, as_of: dt.date) -> StageResult:
-    return _call(settings, "rules", spark=spark, as_of=as_of)[0]
+    return _call(settings, "rules", run_rules, spark=spark, as_of=as_of)[0]
 
 
 def publish(settings: Settings, *, spark: SparkSession, run_info: dict[str, Any]) -> StageResult:
     """Migrate the register to the current schema (idempotent), then publish ``lake/clues``."""
     with stage_errors(settings, "publish"):
-        from qingfeng.register.db import upgrade
-
         upgrade(settings.resolved_register_url)
-    return _call(settings, "publish", spark=spark, run_info=run_info)[0]
+    return _call(settings, "publish", publish_from_lake, spark=spark, run_info=run_info)[0]

@@ -178,7 +178,7 @@ def cross_match_task(context: Mapping[str, Any]) -> dict[str, Any]:
 
     from qingfeng.pipeline import inputs, stages
     from qingfeng.pipeline.lock import lake_lock
-    from qingfeng.pipeline.run import run_pipeline
+    from qingfeng.pipeline.run import CROSS_MATCH, run_pipeline
 
     settings = dagkit.task_settings()
     conf = _conf(context)
@@ -203,13 +203,7 @@ def cross_match_task(context: Mapping[str, Any]) -> dict[str, Any]:
         trigger = f"airflow {getattr(dag_run, 'dag_id', '?')} {getattr(dag_run, 'run_id', '?')}"
         try:
             outcome = run_pipeline(
-                settings,
-                None,
-                as_of,
-                trigger=trigger,
-                only=("resolve", "graph", "rules", "publish"),
-                input_files=files,
-                as_of_source=source,
+                settings, None, as_of, as_of_source=source, trigger=trigger, only=CROSS_MATCH
             )
         except stages.StageError as exc:
             dagkit.raise_for_task(exc, context)
