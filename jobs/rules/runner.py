@@ -9,8 +9,9 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from jobs.rules.base import REGISTRY, RulesConfig, RuleSpec, Tables, finalize
+from jobs.rules.base import REGISTRY, RuleSpec, Tables, finalize
 from qingfeng.concurrent import run_all
+from qingfeng.contract import RulesConfig
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame, SparkSession
