@@ -22,7 +22,7 @@ from jobs.rules.evidence import (
     evidence_item,
     evidence_of,
     evidence_row,
-    joined,
+    join_text,
     money,
     text,
 )
@@ -174,7 +174,7 @@ def e01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     )
     members = _project_rows(members)
 
-    note = joined(
+    note = join_text(
         "签订 ",
         as_text("sign_date"),
         "，合同金额 ",

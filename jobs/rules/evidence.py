@@ -29,7 +29,7 @@ def text(*parts: Part) -> Column:
     return F.concat(*_columns(parts))
 
 
-def joined(*parts: Part, sep: str = " ") -> Column:
+def join_text(*parts: Part, sep: str = " ") -> Column:
     """The parts joined by ``sep``; NULL parts are left out."""
     return F.concat_ws(sep, *_columns(parts))
 

@@ -11,7 +11,7 @@ from pyspark.sql import functions as F
 
 from jobs.resolve.normalize import company_name_key
 from jobs.rules.base import Tables, reused, subject
-from jobs.rules.evidence import as_text, evidence_of, joined, text
+from jobs.rules.evidence import as_text, evidence_of, join_text, text
 from qingfeng.contract import RulesConfig
 
 ROLE_LABELS = {"legal_representative": "法定代表人", "shareholder": "股东"}
@@ -188,7 +188,7 @@ def match_cadre_kin(targets: DataFrame, kin: DataFrame, *, person: str, on_date:
 
 def cadre_note() -> Column:
     """Evidence note of a matched cadre stint."""
-    return joined(
+    return join_text(
         "干部 ",
         F.col("k_cadre_name"),
         " ",

@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from jobs.resolve.normalize import normalize_name
 from jobs.rules.base import Tables, clue_frame, keys_map, month_key, reused, rule, subject
-from jobs.rules.evidence import as_text, collect_evidence, evidence_row, joined, text, with_note
+from jobs.rules.evidence import as_text, collect_evidence, evidence_row, join_text, text, with_note
 from qingfeng.contract import RulesConfig
 
 PAYROLL = "payroll"
@@ -30,7 +30,7 @@ def _known(df: DataFrame, month: str, as_of: dt.date) -> DataFrame:
 def payroll_lines(tables: Tables, as_of: dt.date) -> DataFrame:
     """Payroll lines; an employer is its 单位代码, or its normalised 单位名称 when the code is blank."""
     p = _known(tables[PAYROLL], "pay_month", as_of)
-    note = joined(
+    note = join_text(
         F.col("name"),
         F.col("employer_name"),
         F.col("staff_category"),
@@ -56,7 +56,7 @@ def payroll_lines(tables: Tables, as_of: dt.date) -> DataFrame:
 
 def site_lines(tables: Tables, as_of: dt.date) -> DataFrame:
     s = _known(tables[SITE], "wage_month", as_of)
-    note = joined(
+    note = join_text(
         F.col("name"),
         F.col("project_no"),
         F.col("contractor_name"),

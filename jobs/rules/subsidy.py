@@ -16,7 +16,7 @@ from pyspark.sql import functions as F
 
 from jobs.resolve.normalize import normalize_name
 from jobs.rules.base import Tables, clue_frame, keys_map, month_key, reused, rule, subject
-from jobs.rules.evidence import as_text, collect_evidence, evidence_row, joined, text, with_note
+from jobs.rules.evidence import as_text, collect_evidence, evidence_row, join_text, text, with_note
 from qingfeng.contract import RulesConfig
 
 PAYMENT = "subsidy_payment"
@@ -36,7 +36,7 @@ def payments(
         pay = pay.where(F.col("person_id").isNotNull())
     if programmes is not None:
         pay = pay.where(F.col("programme").isin(programmes))
-    note = joined(
+    note = join_text(
         F.col("programme"), as_text("amount"), "元", as_text("pay_date"), text("批次 ", F.col("batch"))
     )
     return (
@@ -219,7 +219,7 @@ def s02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         F.col("pay_month").alias("_roll_month"),
         evidence_row(
             "payroll",
-            joined(
+            join_text(
                 F.col("name"), F.col("employer_name"), F.col("staff_category"), month_key(F.col("pay_month"))
             ),
         ).alias("_roll_ev"),
@@ -260,7 +260,7 @@ def s03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         .agg(F.min_by("path", F.struct("steps", "path")).alias("path"))
     )
     pay = payments(tables, config.programmes.discretionary, as_of=as_of)
-    term = joined(as_text("start_date"), F.coalesce(as_text("end_date"), F.lit("")), sep="~")
+    term = join_text(as_text("start_date"), F.coalesce(as_text("end_date"), F.lit("")), sep="~")
     terms = cadre.select(
         F.col("person_id").alias("cadre_id"),
         F.col("name").alias("_cadre_name"),
@@ -268,7 +268,7 @@ def s03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         F.col("start_date"),
         F.col("end_date"),
         evidence_row(
-            "cadre", joined(F.col("name"), F.col("town"), F.col("village"), F.col("post"), term)
+            "cadre", join_text(F.col("name"), F.col("town"), F.col("village"), F.col("post"), term)
         ).alias("_cadre_ev"),
     )
     hits = (
@@ -325,7 +325,7 @@ def s04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 def _assets_owned(members: DataFrame, holdings: DataFrame) -> DataFrame:
     """The assets each household member (``household_members``) holds on the payment date, with
     their evidence ``_why``: from the 登记日期 until (excluding) the 注销日期."""
-    note = joined(F.col("owner_name"), F.col("asset_type"), text("登记 ", as_text("reg_date")))
+    note = join_text(F.col("owner_name"), F.col("asset_type"), text("登记 ", as_text("reg_date")))
     assets = holdings.where(F.col("owner_id_person").isNotNull()).select(
         F.col("owner_id_person").alias("member_id"),
         F.col("asset_type"),
@@ -360,10 +360,10 @@ def _active_company_roles(members: DataFrame, tables: Tables, active_status: lis
             F.col("person_id").alias("member_id"),
             "credit_code",
             "role",
-            evidence_row("company_party", joined(F.col("role"), F.col("credit_code"))).alias("_party_ev"),
+            evidence_row("company_party", join_text(F.col("role"), F.col("credit_code"))).alias("_party_ev"),
         )
     )
-    note = joined(F.col("member_name"), F.col("role"), F.col("company_name"), F.col("reg_status"))
+    note = join_text(F.col("member_name"), F.col("role"), F.col("company_name"), F.col("reg_status"))
     return (
         members.join(parties, "member_id")
         .join(companies, "credit_code")
