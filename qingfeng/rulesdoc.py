@@ -13,6 +13,8 @@ from typing import Any
 
 import click
 
+from qingfeng.contract import DOMAIN_TITLES, DOMAINS, RulesConfig
+from qingfeng.register import risk_score
 from qingfeng.settings import PROJECT_ROOT
 
 DEFAULT_OUT = PROJECT_ROOT / "docs" / "rules.md"
@@ -56,8 +58,6 @@ def _lookup(config: Any, dotted: str) -> Any:
 
 def render(registry: dict[str, Any], config: Any, config_name: str = "config/rules.yml") -> str:
     """The Markdown catalogue page (deterministic: same registry and config, same text)."""
-    from jobs.rules.base import DOMAIN_TITLES, DOMAINS
-
     lines = [
         "# Rule catalogue (规则目录)",
         "",
@@ -111,15 +111,16 @@ def render(registry: dict[str, Any], config: Any, config_name: str = "config/rul
                 "",
                 doc,
             ]
-    from jobs import risk
-
-    lines += ["", "## Per-subject risk profile (jobs/risk.py)", "", inspect.cleandoc(risk.__doc__ or "")]
+    lines += [
+        "",
+        "## Per-subject risk profile (qingfeng/register/risk_score.py)",
+        "",
+        inspect.cleandoc(risk_score.__doc__ or ""),
+    ]
     return "\n".join(lines).rstrip() + "\n"
 
 
 def render_project_page(config_path: Path | None = None) -> str:
-    from jobs.rules.base import RulesConfig
-
     path = config_path or PROJECT_ROOT / "config" / "rules.yml"
     return render(load_rules(), RulesConfig.load(path))
 

@@ -176,14 +176,14 @@ def pid(n: int) -> str:
 
 
 def config(**overrides: Any) -> Any:
-    from jobs.rules.base import RulesConfig
+    from qingfeng.contract import RulesConfig
 
     return RulesConfig.load(PROJECT / "config" / "rules.yml", **overrides)
 
 
 def with_section(code: str, **values: Any) -> Any:
     """The project configuration with some thresholds of one rule's section changed."""
-    from jobs.rules.base import RulesConfig
+    from qingfeng.contract import RulesConfig
 
     base = config()
     data = base.model_dump()
@@ -195,9 +195,9 @@ def run_rule(
     code: str, tables: dict[str, Any], *, cfg: Any = None, as_of: dt.date = AS_OF
 ) -> list[dict[str, Any]]:
     """Run one registered rule (through ``finalize``) and return its clues as plain dicts, sorted by keys."""
-    from jobs.rules.base import KEY_NAMES, clue_to_dict
     from jobs.rules.runner import run_rule as run_spec
     from jobs.rules.runner import select_specs
+    from qingfeng.contract import KEY_NAMES, clue_to_dict
 
     (spec,) = select_specs([code])
     df = run_spec(spec, tables, config=cfg or config(), as_of=as_of)

@@ -27,7 +27,7 @@ stop_spark()
 
 DEPTHS = r"""
 import datetime as dt, json, sys
-from jobs.rules.base import RulesConfig
+from qingfeng.contract import RulesConfig
 from jobs.rules.runner import load_tables, run_rule, select_specs
 from qingfeng.settings import get_settings
 from qingfeng.spark import get_spark

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from test_register_support import *  # noqa: F403
 from test_register_support import AS_OF, make_clue
 
-from jobs.rules.base import fingerprint
+from qingfeng.contract import fingerprint
 from qingfeng.register.lifecycle import CONCLUDED, FOUND, NOT_FILED, VERIFYING
 from qingfeng.register.models import Clue, ClueSubject, Event, Evidence, PipelineRun
 from qingfeng.register.publish import RunInfo, publish, publish_from_lake

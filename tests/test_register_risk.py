@@ -10,10 +10,10 @@ from sqlalchemy import select
 from test_register_support import *  # noqa: F403
 from test_register_support import AS_OF, make_clue
 
-from jobs.risk import risk_profiles
 from qingfeng.register.models import Clue, PipelineRun, SubjectRisk
 from qingfeng.register.publish import RunInfo, publish
 from qingfeng.register.queries import ClueFilter, list_clues, subject_risk
+from qingfeng.register.risk_score import risk_profiles
 from qingfeng.register.service import ClueService
 
 ZHANG, LI, WANG = "330109198001011234", "330109198202022345", "330109197503033456"

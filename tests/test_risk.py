@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from jobs.risk import RiskWeights, risk_profiles
+from qingfeng.register.risk_score import RiskWeights, risk_profiles
 
 
 def clue(

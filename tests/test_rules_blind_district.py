@@ -64,8 +64,8 @@ def run_pipeline(spark, settings, input_dir: Path, as_of: dt.date) -> tuple[obje
     """ingest → resolve → graph → rules in this process's SparkSession; the clues as plain dicts."""
     from jobs import kinship, resolve
     from jobs.rules import runner
-    from jobs.rules.base import clue_to_dict
     from qingfeng import lake
+    from qingfeng.contract import clue_to_dict
     from qingfeng.ingest import ingest_dir
 
     report = ingest_dir(settings, input_dir, spark=spark)

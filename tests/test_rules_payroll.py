@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from rulekit import keys_of, make_tables, person, pid, run_rule, with_section
 
-from jobs.rules.base import fingerprint
+from qingfeng.contract import fingerprint
 
 pytestmark = pytest.mark.spark
 

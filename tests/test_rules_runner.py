@@ -9,8 +9,9 @@ import pytest
 from rulekit import make_tables, person, pid, run_rule
 
 from jobs.rules import runner
-from jobs.rules.base import CLUE_COLUMNS, REGISTRY, fingerprint
+from jobs.rules.base import REGISTRY
 from qingfeng import lake
+from qingfeng.contract import CLUE_COLUMNS, fingerprint
 
 pytestmark = pytest.mark.spark
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from jobs.rules.base import RulesConfig
+from qingfeng.contract import RulesConfig
 from qingfeng.rulesdoc import DEFAULT_OUT, load_rules, render, render_project_page, rules_doc
 
 PROJECT = Path(__file__).resolve().parent.parent

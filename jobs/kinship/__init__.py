@@ -48,7 +48,7 @@ def build_graph(tables: Mapping[str, DataFrame], *, kinship_steps: int = 2) -> d
 
 
 def kinship_steps(settings: Settings) -> int:
-    from jobs.rules.base import RulesConfig
+    from qingfeng.contract import RulesConfig
 
     return RulesConfig.load(settings.rules_config).kinship_steps
 

@@ -8,49 +8,36 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
-from jobs.rules.base import (
-    RulesConfig,
-    Tables,
-    clue_frame,
-    collect_evidence,
-    keys_map,
-    rule,
-    subject,
-)
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
+
+from jobs.rules.base import Tables, clue_frame, keys_map, rule, subject
+from jobs.rules.evidence import as_text, collect_evidence, evidence_item, evidence_of, money, text
 from jobs.rules.linkage import (
+    cadre_evidence,
     cadre_kin,
-    cadre_note,
     company_key,
     company_people,
-    evidence_of,
-    kin_subjects,
+    kin_paths,
+    kin_people,
     latest_rows,
     match_cadre_kin,
     non_null,
+    party_evidence,
+    path_text,
     unique_company_names,
     village_subject,
     with_provenance,
 )
-
-if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
+from qingfeng.contract import RulesConfig
 
 SQM_PER_MU = 2000 / 3  # 1 亩 = 666.67 平方米 (statutory conversion, not a threshold)
-
-
-def _fmt(col: Column, digits: int = 2) -> Column:
-    from pyspark.sql import functions as F
-
-    return F.format_number(col.cast("double"), digits)
 
 
 def contracts(tables: Tables, as_of: dt.date) -> DataFrame:
     """Known contracts with ``lessee_company`` (credit code: the 承租方证件号码 when it is one, else
     the unique registry company of that name) and ``lc_`` provenance."""
-    from pyspark.sql import functions as F
-
     lease = latest_rows(tables["lease_contract"], ["contract_no"]).where(F.col("start_date") <= F.lit(as_of))
     names = unique_company_names(tables).withColumnRenamed("credit_code", "_by_name")
     keyed = lease.withColumn("_name_key", company_key(F.col("lessee_name")))
@@ -64,8 +51,6 @@ def contracts(tables: Tables, as_of: dt.date) -> DataFrame:
 
 def contract_subjects(extra: Column | None = None) -> Column:
     """The contract, its village, and its lessee."""
-    from pyspark.sql import functions as F
-
     base = F.array(
         subject("contract", F.col("contract_no"), F.col("asset_name")),
         village_subject(F.col("town"), F.col("village")),
@@ -83,8 +68,6 @@ def contract_subjects(extra: Column | None = None) -> Column:
 def _single_contract_clue(
     hits: DataFrame, code: str, config: RulesConfig, note: Column, amount: Column
 ) -> DataFrame:
-    from pyspark.sql import functions as F
-
     rows = hits.withColumn("evidence", F.array(evidence_of("lc", "lease_contract", note)))
     return clue_frame(
         rows,
@@ -99,7 +82,7 @@ def _single_contract_clue(
     )
 
 
-@rule("A01", "低价发包出租", keys=("contract",), needs=("lease_contract", "company"))
+@rule("A01", needs=("lease_contract", "company"))
 def a01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """Annual rent per unit area below `ratio_of_median` × the median of the same 资产类型 among the
     other contracts starting within `peer_window_years` years (before or after) of it. Areas in 亩
@@ -110,8 +93,6 @@ def a01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     relative tolerance for floating point). Contracts without a positive area or a unit are not
     judged. Amount: the yearly shortfall against the peer median, (median − own) × area.
     """
-    from pyspark.sql import functions as F
-
     cfg = config.section("A01")
     ratio = float(cfg.get("ratio_of_median", 0.5))
     months = round(float(cfg.get("peer_window_years", 5)) * 12)
@@ -160,28 +141,28 @@ def a01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         .alias("_scope"),
     )
     hits = judged.where(F.col("_unit") < F.col("_median") * F.lit(ratio * (1 - 1e-9)))
-    note = F.concat(
+    note = text(
         F.col("asset_type"),
-        F.lit(" 年租金 "),
-        _fmt(F.col("annual_rent")),
-        F.lit("，面积 "),
-        F.col("area").cast("string"),
+        " 年租金 ",
+        money("annual_rent"),
+        "，面积 ",
+        as_text("area"),
         F.col("area_unit"),
-        F.lit("，单位面积年租金 "),
-        _fmt(F.col("_unit"), 4),
-        F.lit(" 元/平方米，"),
+        "，单位面积年租金 ",
+        money("_unit", 4),
+        " 元/平方米，",
         F.col("_scope"),
-        F.lit(" "),
-        F.col("_peers").cast("string"),
-        F.lit(" 份合同中位数 "),
-        _fmt(F.col("_median"), 4),
-        F.lit(f"，低于其 {ratio * 100:g}%"),
+        " ",
+        as_text("_peers"),
+        " 份合同中位数 ",
+        money("_median", 4),
+        f"，低于其 {ratio * 100:g}%",
     )
     shortfall = ((F.col("_median") - F.col("_unit")) * F.col("_sqm")).cast("decimal(18,2)")
     return _single_contract_clue(hits, "A01", config, note, shortfall)
 
 
-@rule("A02", "承包款逾期未收", keys=("contract",), needs=("lease_contract", "rent_receivable", "company"))
+@rule("A02", needs=("lease_contract", "rent_receivable", "company"))
 def a02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A receivable more than `overdue_days` days past its due date on the as-of date (as-of − due
     > `overdue_days`) that is unpaid or short-paid as of that date: a payment counts only when its
@@ -194,9 +175,6 @@ def a02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     several rows are instalments: their 实收金额 (paid by the as-of date) add up against the
     应收金额.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     days = int(config.section("A02").get("overdue_days", 60))
     key = ["contract_no", "due_date"]
     rows = with_provenance(tables["rent_receivable"].where(F.col("contract_no").isNotNull()), "rr")
@@ -213,19 +191,19 @@ def a02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         .withColumn("_owed", (F.col("due_amount") - F.col("_paid")).cast("decimal(18,2)"))
         .where((F.datediff(F.lit(as_of), F.col("due_date")) > days) & (F.col("_owed") > 0))
     )
-    note = F.concat(
-        F.lit("应收 "),
-        F.col("due_date").cast("string"),
-        F.lit(" "),
-        _fmt(F.col("due_amount")),
-        F.when(F.col("_paid") > 0, F.concat(F.lit("，实收 "), _fmt(F.col("_paid")))).otherwise(
-            F.lit("，未收")
-        ),
-        F.lit("，截至 "),
-        F.lit(as_of.isoformat()),
-        F.lit(" 逾期 "),
-        F.datediff(F.lit(as_of), F.col("due_date")).cast("string"),
-        F.lit(" 天"),
+    paid_text = F.when(F.col("_paid") > 0, text("，实收 ", money("_paid"))).otherwise(F.lit("，未收"))
+    late = as_text(F.datediff(F.lit(as_of), F.col("due_date")))
+    note = text(
+        "应收 ",
+        as_text("due_date"),
+        " ",
+        money("due_amount"),
+        paid_text,
+        "，截至 ",
+        as_of.isoformat(),
+        " 逾期 ",
+        late,
+        " 天",
     )
     evidence = collect_evidence(
         overdue, ["contract_no"], evidence_of("rr", "rent_receivable", note), F.col("due_date")
@@ -252,7 +230,7 @@ def a02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     )
 
 
-@rule("A03", "超期限发包", keys=("contract",), needs=("lease_contract", "company"))
+@rule("A03", needs=("lease_contract", "company"))
 def a03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """Term longer than `max_years_land` years for land (`land_types`: 耕地, 林地, 鱼塘) or
     `max_years_building` years for any other asset type. The end date is inclusive: a lease of
@@ -261,8 +239,6 @@ def a03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     anniversary itself is tolerated, because contracts write the end date both ways.
     Amount: the annual rent.
     """
-    from pyspark.sql import functions as F
-
     cfg = config.section("A03")
     land = list(cfg.get("land_types", ["耕地", "林地", "鱼塘"]))
     max_land = int(cfg.get("max_years_land", 20))
@@ -274,29 +250,27 @@ def a03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         & (F.col("end_date") > F.add_months(F.col("start_date"), max_years * 12))
     )
     years = F.round(F.months_between(F.date_add(F.col("end_date"), 1), F.col("start_date")) / 12, 1)
-    note = F.concat(
+    note = text(
         F.col("asset_type"),
-        F.lit(" 期限 "),
-        F.col("start_date").cast("string"),
-        F.lit(" 至 "),
-        F.col("end_date").cast("string"),
-        F.lit("，约 "),
-        years.cast("string"),
-        F.lit(" 年，超过 "),
-        max_years.cast("string"),
-        F.lit(" 年"),
+        " 期限 ",
+        as_text("start_date"),
+        " 至 ",
+        as_text("end_date"),
+        "，约 ",
+        as_text(years),
+        " 年，超过 ",
+        as_text(max_years),
+        " 年",
     )
     return _single_contract_clue(hits, "A03", config, note, F.col("annual_rent"))
 
 
-@rule("A04", "未公开交易续租发包", keys=("contract",), needs=("lease_contract", "company"))
+@rule("A04", needs=("lease_contract", "company"))
 def a04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """交易方式 in `methods` (协议续租, 直接发包), annual rent at or above `min_annual_rent`, and no
     交易平台编号: empty, blank, or a placeholder without any letter or digit (无, -, /). Amount: the
     annual rent.
     """
-    from pyspark.sql import functions as F
-
     cfg = config.section("A04")
     methods = list(cfg.get("methods", ["协议续租", "直接发包"]))
     minimum = Decimal(str(cfg.get("min_annual_rent", 50000)))
@@ -304,34 +278,33 @@ def a04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     hits = contracts(tables, as_of).where(
         F.col("trade_method").isin(methods) & (F.col("annual_rent") >= F.lit(minimum)) & no_listing
     )
-    note = F.concat(
+    renewal = F.when(F.col("prev_contract_no").isNotNull(), text("，原合同 ", F.col("prev_contract_no")))
+    note = text(
         F.col("trade_method"),
-        F.lit(" 年租金 "),
-        _fmt(F.col("annual_rent")),
-        F.lit("，无交易平台编号"),
-        F.when(
-            F.col("prev_contract_no").isNotNull(), F.concat(F.lit("，原合同 "), F.col("prev_contract_no"))
-        ).otherwise(F.lit("")),
+        " 年租金 ",
+        money("annual_rent"),
+        "，无交易平台编号",
+        renewal.otherwise(F.lit("")),
     )
     return _single_contract_clue(hits, "A04", config, note, F.col("annual_rent"))
 
 
-@rule(
-    "A05",
-    "干部及亲属承租集体资产",
-    keys=("contract",),
-    needs=("lease_contract", "company", "company_party", "cadre", "kin", "person"),
+LEASE_FIELDS = (
+    "asset_name",
+    "town",
+    "village",
+    "lessee_company",
+    "lessee_person",
+    "lessee_name",
+    "annual_rent",
+    "start_date",
+    "end_date",
 )
-def a05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
-    """The lessee (a person, by resolved ID), or the legal representative or a shareholder of a
-    lessee company, is a cadre in office on the contract's start date, or that cadre's kin within
-    `kinship_steps`, where the cadre serves in the asset's 镇街. The path runs from the cadre to the
-    contract, e.g. ``张三(村委会主任) —子女— 张小三 —承租— ZC-…``; several are joined with "；",
-    shortest first. Amount: the annual rent.
-    """
-    from pyspark.sql import functions as F
 
-    lease = contracts(tables, as_of)
+
+def _lessee_people(lease: DataFrame, tables: Tables) -> DataFrame:
+    """Each lease with ``_target``: the lessee person, or each legal representative and shareholder
+    of the lessee company (with its ``role_label`` and ``cp_`` provenance)."""
     direct = lease.where(F.col("lessee_person").isNotNull()).select(
         "*",
         F.col("lessee_person").alias("_target"),
@@ -349,59 +322,38 @@ def a05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         "cp_line",
     )
     via_company = lease.join(people, "lessee_company")
-    targets = direct.unionByName(via_company.select(direct.columns))
+    return direct.unionByName(via_company.select(direct.columns))
+
+
+@rule("A05", needs=("lease_contract", "company", "company_party", "cadre", "kin", "person"))
+def a05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
+    """The lessee (a person, by resolved ID), or the legal representative or a shareholder of a
+    lessee company, is a cadre in office on the contract's start date, or that cadre's kin within
+    `kinship_steps`, where the cadre serves in the asset's 镇街. The path runs from the cadre to the
+    contract, e.g. ``张三(村委会主任) —子女— 张小三 —承租— ZC-…``; several are joined with "；",
+    shortest first. Amount: the annual rent.
+    """
+    targets = _lessee_people(contracts(tables, as_of), tables)
     matched = match_cadre_kin(
         targets, cadre_kin(tables, config), person="_target", on_date="start_date", town="town"
     )
     link = F.when(F.col("role_label").isNull(), F.lit("")).otherwise(
-        F.concat(F.lit(" —"), F.col("role_label"), F.lit("— "), F.col("lessee_name"))
+        text(" —", F.col("role_label"), "— ", F.col("lessee_name"))
     )
-    matched = matched.withColumn(
-        "_path", F.concat(F.col("k_path"), link, F.lit(" —承租— "), F.col("contract_no"))
-    )
+    matched = matched.withColumn("_path", text(F.col("k_path"), link, " —承租— ", F.col("contract_no")))
 
-    lessee_note = F.concat(
-        F.lit("承租方 "),
-        F.col("lessee_name"),
-        F.lit("，起始 "),
-        F.col("start_date").cast("string"),
-        F.lit("，年租金 "),
-        _fmt(F.col("annual_rent")),
+    lessee_note = text(
+        "承租方 ", F.col("lessee_name"), "，起始 ", as_text("start_date"), "，年租金 ", money("annual_rent")
     )
     items = [
-        F.struct(evidence_of("lc", "lease_contract", lessee_note).alias("e"), F.lit(0).alias("o")),
-        F.struct(evidence_of("kc", "cadre", cadre_note()).alias("e"), F.lit(2).alias("o")),
+        evidence_item(evidence_of("lc", "lease_contract", lessee_note), 0),
+        evidence_item(cadre_evidence(), 2),
     ]
-    party = F.when(
-        F.col("role_label").isNotNull(),
-        F.struct(
-            evidence_of(
-                "cp",
-                "company_party",
-                F.concat(F.col("role_label"), F.lit(" "), F.coalesce("k_name", "_target")),
-            ).alias("e"),
-            F.lit(1).alias("o"),
-        ),
-    )
+    party = F.when(F.col("role_label").isNotNull(), evidence_item(party_evidence("_target"), 1))
     ev_rows = matched.select("contract_no", F.explode(non_null(F.array(*items, party))).alias("_x"))
     evidence = collect_evidence(ev_rows, ["contract_no"], F.col("_x.e"), F.col("_x.o"))
-    firsts = (
-        "asset_name",
-        "town",
-        "village",
-        "lessee_company",
-        "lessee_person",
-        "lessee_name",
-        "annual_rent",
-        "start_date",
-        "end_date",
-    )
     summary = matched.groupBy("contract_no").agg(
-        *[F.first(c).alias(c) for c in firsts],
-        F.array_sort(F.collect_set(F.struct(F.col("k_steps").alias("s"), F.col("_path").alias("p")))).alias(
-            "_paths"
-        ),
-        F.array_sort(F.array_distinct(F.flatten(F.collect_list(kin_subjects())))).alias("_people"),
+        *[F.first(c).alias(c) for c in LEASE_FIELDS], kin_paths(), kin_people()
     )
     out = summary.join(evidence, "contract_no")
     return clue_frame(
@@ -414,5 +366,5 @@ def a05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         period_start=F.col("start_date"),
         period_end=F.col("end_date"),
         town=F.col("town"),
-        path=F.array_join(F.transform("_paths", lambda x: x["p"]), "；"),
+        path=path_text(),
     )

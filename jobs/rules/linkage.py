@@ -6,12 +6,13 @@ Everything is a Spark column expression or a DataFrame transform (joins, windows
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from pyspark.sql import Column, DataFrame, Window
+from pyspark.sql import functions as F
 
-from jobs.rules.base import RulesConfig, Tables, reused, subject
-
-if TYPE_CHECKING:
-    from pyspark.sql import Column, DataFrame
+from jobs.resolve.normalize import company_name_key
+from jobs.rules.base import Tables, reused, subject
+from jobs.rules.evidence import as_text, evidence_of, join_text, text
+from qingfeng.contract import RulesConfig
 
 ROLE_LABELS = {"legal_representative": "法定代表人", "shareholder": "股东"}
 PROVENANCE = ("_feed", "_file", "_line")
@@ -20,8 +21,6 @@ BRACKETS = r"[()（）\[\]【】〔〕［］]"
 
 def with_provenance(df: DataFrame, prefix: str) -> DataFrame:
     """Copy ``_feed``/``_file``/``_line`` to ``<prefix>_feed`` …; NULLs when the table has none."""
-    from pyspark.sql import functions as F
-
     present = set(df.columns)  # read once: on Spark Connect every read of the schema is a round trip
     return df.withColumns(
         {f"{prefix}{col}": F.col(col) if col in present else F.lit(None) for col in PROVENANCE}
@@ -34,9 +33,6 @@ def latest_rows(df: DataFrame, keys: list[str]) -> DataFrame:
     Exports are re-delivered with overlapping content; a project or contract delivered in two
     files must not count twice. Rows with a NULL key are kept as they are.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     if not all(c in df.columns for c in ("_file", "_line")):
         return df.dropDuplicates(keys)
     order = Window.partitionBy(*keys).orderBy(
@@ -49,29 +45,11 @@ def latest_rows(df: DataFrame, keys: list[str]) -> DataFrame:
     return ranked.where(F.col("_latest") == 1).drop("_latest")
 
 
-def evidence_of(prefix: str, table: str, note: Column | str | None) -> Column:
-    """An evidence struct (same fields as ``base.evidence_row``) from prefixed provenance columns."""
-    from pyspark.sql import functions as F
-
-    note_col = F.lit(note) if isinstance(note, str) or note is None else note
-    return F.struct(
-        F.col(f"{prefix}_feed").cast("string").alias("feed"),
-        F.lit(table).alias("table"),
-        F.col(f"{prefix}_file").cast("string").alias("file"),
-        F.col(f"{prefix}_line").cast("long").alias("line"),
-        note_col.cast("string").alias("note"),
-    )
-
-
 def company_key(col: Column) -> Column:
     """Matching key of a company name: normalised (full-width, traditional, spaces), legal form
     (有限公司/有限责任公司/股份有限公司/…) removed, and bracket characters dropped (before the legal
     form is removed), so ``杭州某某（萧山）有限公司``, ``杭州某某(萧山)有限责任公司`` and
     ``杭州某某萧山（有限公司）`` are one company."""
-    from pyspark.sql import functions as F
-
-    from jobs.resolve.normalize import company_name_key
-
     key = F.regexp_replace(company_name_key(F.regexp_replace(col, BRACKETS, "")), BRACKETS, "")
     return F.nullif(key, F.lit(""))
 
@@ -82,8 +60,6 @@ def unique_company_names(tables: Tables) -> DataFrame:
     Checkpointed: the name key is a deep expression, and a Spark Connect client refuses a plan
     nested more than 100 protobuf levels (the engineering rules built on it came to 101).
     """
-    from pyspark.sql import functions as F
-
     company = tables["company"].where(F.col("credit_code").isNotNull())
     keyed = company.select(company_key(F.col("company_name")).alias("name_key"), "credit_code").distinct()
     return reused(
@@ -100,9 +76,6 @@ def company_people(tables: Tables) -> DataFrame:
 
     Legal representatives come from ``company_party`` and from ``company.legal_rep_person``.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     party = with_provenance(tables["company_party"], "cp").select(
         "credit_code", "person_id", "role", "cp_feed", "cp_file", "cp_line", F.lit(0).alias("_pref")
     )
@@ -141,9 +114,6 @@ def cadre_kin(tables: Tables, config: RulesConfig) -> DataFrame:
     name) and ``kc_`` provenance of the cadre row. The cadre themself is always included at step 0,
     whether or not ``curated/kin`` lists them.
     """
-    from pyspark.sql import Window
-    from pyspark.sql import functions as F
-
     cadre = with_provenance(tables["cadre"], "kc").where(F.col("person_id").isNotNull())
     self_rows = cadre.select(
         F.col("person_id").alias("cadre_id"),
@@ -207,8 +177,6 @@ def match_cadre_kin(targets: DataFrame, kin: DataFrame, *, person: str, on_date:
 
     In office: 任职开始日期 ≤ date and (任职结束日期 empty or ≥ date).
     """
-    from pyspark.sql import functions as F
-
     cond = (
         (F.col(person) == F.col("k_person"))
         & (F.col(town) == F.col("k_town"))
@@ -220,27 +188,50 @@ def match_cadre_kin(targets: DataFrame, kin: DataFrame, *, person: str, on_date:
 
 def cadre_note() -> Column:
     """Evidence note of a matched cadre stint."""
-    from pyspark.sql import functions as F
-
-    return F.concat_ws(
-        "",
-        F.lit("干部 "),
+    return join_text(
+        "干部 ",
         F.col("k_cadre_name"),
-        F.lit(" "),
+        " ",
         F.coalesce(F.col("k_post"), F.lit("")),
-        F.lit(" 任职 "),
-        F.col("k_start").cast("string"),
-        F.lit("–"),
-        F.coalesce(F.col("k_end").cast("string"), F.lit("至今")),
-        F.lit("，关系 "),
+        " 任职 ",
+        as_text("k_start"),
+        "–",
+        F.coalesce(as_text("k_end"), F.lit("至今")),
+        "，关系 ",
         F.col("k_path"),
+        sep="",
     )
+
+
+def cadre_evidence() -> Column:
+    """Evidence of a matched cadre stint: its ``cadre`` row with ``cadre_note``."""
+    return evidence_of("kc", "cadre", cadre_note())
+
+
+def party_evidence(person: Column | str) -> Column:
+    """Evidence of the company role (``role_label``, ``cp_`` provenance) held by the kin ``person``."""
+    return evidence_of("cp", "company_party", text(F.col("role_label"), " ", F.coalesce("k_name", person)))
+
+
+def kin_paths() -> Column:
+    """Aggregate ``_paths``: every kinship ``_path`` of the group with its steps, shortest first."""
+    return F.array_sort(
+        F.collect_set(F.struct(F.col("k_steps").alias("s"), F.col("_path").alias("p")))
+    ).alias("_paths")
+
+
+def kin_people() -> Column:
+    """Aggregate ``_people``: the cadres and kin of the group's matches (``kin_subjects``)."""
+    return F.array_sort(F.array_distinct(F.flatten(F.collect_list(kin_subjects())))).alias("_people")
+
+
+def path_text() -> Column:
+    """The clue's path: the ``_paths`` of ``kin_paths`` joined by "；"."""
+    return F.array_join(F.transform("_paths", lambda x: x["p"]), "；")
 
 
 def kin_subjects() -> Column:
     """Subjects of a kinship match: the cadre, and the kin when the kin is not the cadre."""
-    from pyspark.sql import functions as F
-
     return F.filter(
         F.array(
             subject("person", F.col("k_cadre_id"), F.col("k_cadre_name")),
@@ -251,12 +242,8 @@ def kin_subjects() -> Column:
 
 
 def village_subject(town: Column, village: Column) -> Column:
-    from pyspark.sql import functions as F
-
     return F.when(village.isNotNull(), subject("village", village, F.concat_ws("", town, village)))
 
 
 def non_null(arr: Column) -> Column:
-    from pyspark.sql import functions as F
-
     return F.filter(arr, lambda s: s.isNotNull())

@@ -15,18 +15,9 @@ from pyspark.sql import Column, DataFrame, Window
 from pyspark.sql import functions as F
 
 from jobs.resolve.normalize import normalize_name
-from jobs.rules.base import (
-    RulesConfig,
-    Tables,
-    clue_frame,
-    collect_evidence,
-    evidence_row,
-    keys_map,
-    month_key,
-    reused,
-    rule,
-    subject,
-)
+from jobs.rules.base import Tables, clue_frame, keys_map, month_key, reused, rule, subject
+from jobs.rules.evidence import as_text, collect_evidence, evidence_row, join_text, text, with_note
+from qingfeng.contract import RulesConfig
 
 PAYROLL = "payroll"
 SITE = "site_wage"
@@ -39,13 +30,12 @@ def _known(df: DataFrame, month: str, as_of: dt.date) -> DataFrame:
 def payroll_lines(tables: Tables, as_of: dt.date) -> DataFrame:
     """Payroll lines; an employer is its 单位代码, or its normalised 单位名称 when the code is blank."""
     p = _known(tables[PAYROLL], "pay_month", as_of)
-    note = F.concat_ws(
-        " ",
+    note = join_text(
         F.col("name"),
         F.col("employer_name"),
         F.col("staff_category"),
         month_key(F.col("pay_month")),
-        F.concat(F.lit("实发 "), F.col("net_pay").cast("string")),
+        text("实发 ", as_text("net_pay")),
     )
     return p.select(
         "person_id",
@@ -66,14 +56,13 @@ def payroll_lines(tables: Tables, as_of: dt.date) -> DataFrame:
 
 def site_lines(tables: Tables, as_of: dt.date) -> DataFrame:
     s = _known(tables[SITE], "wage_month", as_of)
-    note = F.concat_ws(
-        " ",
+    note = join_text(
         F.col("name"),
         F.col("project_no"),
         F.col("contractor_name"),
         month_key(F.col("wage_month")),
-        F.concat(F.lit("应发 "), F.col("gross_wage").cast("string")),
-        F.concat(F.lit("实发 "), F.col("net_wage").cast("string")),
+        text("应发 ", as_text("gross_wage")),
+        text("实发 ", as_text("net_wage")),
     )
     worker = F.coalesce(
         F.col("person_id"),
@@ -154,7 +143,7 @@ def _person_clues(
     return clue_frame(joined, code, config, **cols)
 
 
-@rule("P01", "死亡后仍发工资 (吃空饷)", keys=("person",), needs=(PAYROLL, SITE, "person"))
+@rule("P01", needs=(PAYROLL, SITE, "person"))
 def p01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A payroll or site wage line (any 人员类别, 离退休 included: a pension paid after death is the
     same loss) for a month after the month of death. The dead who left the registry count: a
@@ -173,15 +162,7 @@ def p01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     hits = lines.join(dead, lines["person_id"] == dead["_pid"]).where(
         F.col("month") > F.trunc("death_date", "month")
     )
-    hits = hits.withColumn(
-        "_ev",
-        F.col("_ev").withField(
-            "note",
-            F.concat_ws(
-                " ", F.col("_ev.note"), F.concat(F.lit("死亡日期 "), F.col("death_date").cast("string"))
-            ),
-        ),
-    )
+    hits = hits.withColumn("_ev", with_note("_ev", text("死亡日期 ", as_text("death_date"))))
     return _person_clues(hits, "P01", config, tables)
 
 
@@ -191,7 +172,7 @@ def in_service(tables: Tables, config: RulesConfig, as_of: dt.date) -> DataFrame
     )
 
 
-@rule("P02", "一人多岗在编领薪", keys=("person",), needs=(PAYROLL, "person"))
+@rule("P02", needs=(PAYROLL, "person"))
 def p02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """One person on in-service payroll of ``min_employers`` or more employers in one month
     (employers told apart by 单位代码, else by normalised 单位名称)."""
@@ -206,7 +187,7 @@ def p02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     return _person_clues(hits, "P02", config, tables)
 
 
-@rule("P03", "拖欠农民工工资", keys=("project",), needs=(SITE,))
+@rule("P03", needs=(SITE,))
 def p03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A project with ``min_workers`` or more workers paid below ``paid_ratio`` of gross in each of
     ``consecutive_months`` consecutive months (the workers may differ from month to month).
@@ -250,7 +231,7 @@ def p03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     return clue_frame(joined, "P03", config, **cols)
 
 
-@rule("P04", "虚列冒领农民工工资", keys=("person",), needs=(PAYROLL, SITE, "person"))
+@rule("P04", needs=(PAYROLL, SITE, "person"))
 def p04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A site worker who, in the same month, is on in-service payroll or on another project's wage list."""
     site = site_lines(tables, as_of).where(F.col("person_id").isNotNull()).drop("worker")
@@ -267,7 +248,7 @@ def p04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     return _person_clues(hits, "P04", config, tables, support=support)
 
 
-@rule("P05", "工资代发至同一账户", keys=("account",), needs=(SITE,))
+@rule("P05", needs=(SITE,))
 def p05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """One account receiving the wages of ``min_workers`` or more workers in one month."""
     min_workers = int(config.section("P05").get("min_workers", 5))

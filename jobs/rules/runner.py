@@ -9,12 +9,14 @@ import time
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
-from jobs.rules.base import REGISTRY, RulesConfig, RuleSpec, Tables, finalize
+from pyspark.sql import DataFrame, SparkSession
+from pyspark.sql import functions as F
+
+from jobs.rules.base import REGISTRY, RuleSpec, Tables, finalize
 from qingfeng.concurrent import run_all
+from qingfeng.contract import RulesConfig
 
 if TYPE_CHECKING:
-    from pyspark.sql import DataFrame, SparkSession
-
     from qingfeng.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -87,8 +89,6 @@ def main(
 
     A rule whose curated inputs are missing is skipped and reported (never silently).
     """
-    from pyspark.sql import functions as F
-
     from qingfeng import lake
 
     config = RulesConfig.load(settings.rules_config)

@@ -15,18 +15,9 @@ from pyspark.sql import Column, DataFrame
 from pyspark.sql import functions as F
 
 from jobs.resolve.normalize import normalize_name
-from jobs.rules.base import (
-    RulesConfig,
-    Tables,
-    clue_frame,
-    collect_evidence,
-    evidence_row,
-    keys_map,
-    month_key,
-    reused,
-    rule,
-    subject,
-)
+from jobs.rules.base import Tables, clue_frame, keys_map, month_key, reused, rule, subject
+from jobs.rules.evidence import as_text, collect_evidence, evidence_row, join_text, text, with_note
+from qingfeng.contract import RulesConfig
 
 PAYMENT = "subsidy_payment"
 PERSON_GROUP = ["person_id", "programme"]
@@ -45,13 +36,8 @@ def payments(
         pay = pay.where(F.col("person_id").isNotNull())
     if programmes is not None:
         pay = pay.where(F.col("programme").isin(programmes))
-    note = F.concat_ws(
-        " ",
-        F.col("programme"),
-        F.col("amount").cast("string"),
-        F.lit("元"),
-        F.col("pay_date").cast("string"),
-        F.concat(F.lit("批次 "), F.col("batch")),
+    note = join_text(
+        F.col("programme"), as_text("amount"), "元", as_text("pay_date"), text("批次 ", F.col("batch"))
     )
     return (
         pay.withColumn("_ev", evidence_row(PAYMENT, note))
@@ -136,11 +122,9 @@ def household_members(pay: DataFrame, person: DataFrame, *, include_self: bool =
     return reused(out)
 
 
-def household_note(ev: Column, known: Column) -> Column:
-    """The payment's evidence, saying so when only the recipient could be checked."""
-    return F.when(known, ev).otherwise(
-        ev.withField("note", F.concat_ws(" ", ev["note"], F.lit(HOUSEHOLD_UNKNOWN)))
-    )
+def household_note(ev: str, known: Column) -> Column:
+    """The payment's evidence ``ev``, saying so when only the recipient could be checked."""
+    return F.when(known, F.col(ev)).otherwise(with_note(ev, HOUSEHOLD_UNKNOWN))
 
 
 def person_clues(
@@ -197,7 +181,7 @@ def person_programme_keys() -> Column:
 # --- rules ---------------------------------------------------------------------------------------
 
 
-@rule("S01", "死亡人员仍在领取补助", keys=("person", "programme"), needs=(PAYMENT, "person"))
+@rule("S01", needs=(PAYMENT, "person"))
 def s01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A payment dated more than ``grace_days`` after the recipient's death (the earlier of death
     record and registry 死亡). Payments and deaths dated after the as-of date are not known. The
@@ -214,21 +198,11 @@ def s01(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     hits = pay.join(dead, pay["person_id"] == dead["_pid"]).where(
         F.datediff("pay_date", "death_date") > grace
     )
-    hits = hits.withColumn(
-        "_ev",
-        F.col("_ev").withField(
-            "note",
-            F.concat_ws(
-                " ", F.col("_ev.note"), F.concat(F.lit("死亡日期 "), F.col("death_date").cast("string"))
-            ),
-        ),
-    )
+    hits = hits.withColumn("_ev", with_note("_ev", text("死亡日期 ", as_text("death_date"))))
     return person_clues(hits, "S01", config, group=PERSON_GROUP, keys=person_programme_keys())
 
 
-@rule(
-    "S02", "财政供养人员家庭违规享受救助", keys=("person", "programme"), needs=(PAYMENT, "person", "payroll")
-)
+@rule("S02", needs=(PAYMENT, "person", "payroll"))
 def s02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A means-tested payment while the recipient or a household member is on in-service payroll that month.
 
@@ -245,12 +219,8 @@ def s02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         F.col("pay_month").alias("_roll_month"),
         evidence_row(
             "payroll",
-            F.concat_ws(
-                " ",
-                F.col("name"),
-                F.col("employer_name"),
-                F.col("staff_category"),
-                month_key(F.col("pay_month")),
+            join_text(
+                F.col("name"), F.col("employer_name"), F.col("staff_category"), month_key(F.col("pay_month"))
             ),
         ).alias("_roll_ev"),
     )
@@ -259,19 +229,14 @@ def s02(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         (F.col("member_id") == F.col("_roll_pid")) & (F.trunc("pay_date", "month") == F.col("_roll_month")),
     )
     linked = pay.join(on_roll.select("_pk", "_roll_ev", "_roll_month", "_hh_known"), "_pk")
-    linked = linked.withColumn("_ev", household_note(F.col("_ev"), F.col("_hh_known")))
+    linked = linked.withColumn("_ev", household_note("_ev", F.col("_hh_known")))
     support = linked.select(*PERSON_GROUP, F.col("_roll_ev").alias("_ev"), F.col("_roll_month").alias("_o"))
     return person_clues(
         linked, "S02", config, group=PERSON_GROUP, keys=person_programme_keys(), support=support
     )
 
 
-@rule(
-    "S03",
-    "优亲厚友: 干部亲属享受救助",
-    keys=("person", "cadre", "programme"),
-    needs=(PAYMENT, "cadre", "kin"),
-)
+@rule("S03", needs=(PAYMENT, "cadre", "kin"))
 def s03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A discretionary payment to a cadre in office, or a cadre's kin, of the payment's 镇街 on its date."""
     cadre = tables["cadre"].where(F.col("person_id").isNotNull())
@@ -295,6 +260,7 @@ def s03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         .agg(F.min_by("path", F.struct("steps", "path")).alias("path"))
     )
     pay = payments(tables, config.programmes.discretionary, as_of=as_of)
+    term = join_text(as_text("start_date"), F.coalesce(as_text("end_date"), F.lit("")), sep="~")
     terms = cadre.select(
         F.col("person_id").alias("cadre_id"),
         F.col("name").alias("_cadre_name"),
@@ -302,19 +268,7 @@ def s03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         F.col("start_date"),
         F.col("end_date"),
         evidence_row(
-            "cadre",
-            F.concat_ws(
-                " ",
-                F.col("name"),
-                F.col("town"),
-                F.col("village"),
-                F.col("post"),
-                F.concat_ws(
-                    "~",
-                    F.col("start_date").cast("string"),
-                    F.coalesce(F.col("end_date").cast("string"), F.lit("")),
-                ),
-            ),
+            "cadre", join_text(F.col("name"), F.col("town"), F.col("village"), F.col("post"), term)
         ).alias("_cadre_ev"),
     )
     hits = (
@@ -343,7 +297,7 @@ def s03(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     )
 
 
-@rule("S04", "重复发放", keys=("person", "programme", "month"), needs=(PAYMENT,))
+@rule("S04", needs=(PAYMENT,))
 def s04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """One person, programme and calendar month (of the 发放日期) paid in ``min_batches`` or more
     different batches. Batch names are compared normalised (full-width → half-width, whitespace
@@ -368,12 +322,57 @@ def s04(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     )
 
 
-@rule(
-    "S05",
-    "有车有房有企仍享受救助",
-    keys=("person", "programme"),
-    needs=(PAYMENT, "person", "asset_holding", "company", "company_party", "company_registration"),
-)
+def _assets_owned(members: DataFrame, holdings: DataFrame) -> DataFrame:
+    """The assets each household member (``household_members``) holds on the payment date, with
+    their evidence ``_why``: from the 登记日期 until (excluding) the 注销日期."""
+    note = join_text(F.col("owner_name"), F.col("asset_type"), text("登记 ", as_text("reg_date")))
+    assets = holdings.where(F.col("owner_id_person").isNotNull()).select(
+        F.col("owner_id_person").alias("member_id"),
+        F.col("asset_type"),
+        F.col("reg_date"),
+        F.col("dereg_date"),
+        evidence_row("asset_holding", note).alias("_why"),
+    )
+    return reused(
+        members.join(assets, "member_id").where(
+            (F.col("reg_date") <= F.col("pay_date"))
+            & (F.col("dereg_date").isNull() | (F.col("dereg_date") > F.col("pay_date")))
+        )
+    )
+
+
+def _active_company_roles(members: DataFrame, tables: Tables, active_status: list[str]) -> DataFrame:
+    """The roles (legal representative, shareholder) household members hold on the payment date in
+    companies whose 登记状态 is active and that exist by then, with their evidence ``_why``."""
+    founded = (
+        tables["company_registration"].groupBy("credit_code").agg(F.min("established_date").alias("_founded"))
+    )
+    companies = (
+        tables["company"]
+        .where(F.col("reg_status").isin(active_status))
+        .select("credit_code", "company_name", "reg_status")
+        .join(founded, "credit_code", "left")
+    )
+    parties = (
+        tables["company_party"]
+        .where(F.col("person_id").isNotNull())
+        .select(
+            F.col("person_id").alias("member_id"),
+            "credit_code",
+            "role",
+            evidence_row("company_party", join_text(F.col("role"), F.col("credit_code"))).alias("_party_ev"),
+        )
+    )
+    note = join_text(F.col("member_name"), F.col("role"), F.col("company_name"), F.col("reg_status"))
+    return (
+        members.join(parties, "member_id")
+        .join(companies, "credit_code")
+        .where(F.col("_founded").isNull() | (F.col("_founded") <= F.col("pay_date")))
+        .withColumn("_why", F.col("_party_ev").withField("note", note))
+    )
+
+
+@rule("S05", needs=(PAYMENT, "person", "asset_holding", "company", "company_party", "company_registration"))
 def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A means-tested payment while the recipient or a household member owns a vehicle, business
     premises or more than ``max_dwellings`` 住宅 (per member, or per household with
@@ -393,79 +392,19 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
 
     pay = payments(tables, config.programmes.means_tested, as_of=as_of)
     linked = household_members(pay, tables["person"])
-    assets = (
-        tables["asset_holding"]
-        .where(F.col("owner_id_person").isNotNull())
-        .select(
-            F.col("owner_id_person").alias("member_id"),
-            F.col("asset_type"),
-            F.col("reg_date"),
-            F.col("dereg_date"),
-            evidence_row(
-                "asset_holding",
-                F.concat_ws(
-                    " ",
-                    F.col("owner_name"),
-                    F.col("asset_type"),
-                    F.concat(F.lit("登记 "), F.col("reg_date").cast("string")),
-                ),
-            ).alias("_why"),
-        )
-    )
-    owned = reused(
-        linked.join(assets, "member_id").where(
-            (F.col("reg_date") <= F.col("pay_date"))
-            & (F.col("dereg_date").isNull() | (F.col("dereg_date") > F.col("pay_date")))
-        )
-    )
+    owned = _assets_owned(linked, tables["asset_holding"])
     flagged_kind = owned.where(F.col("asset_type").isin(vehicles + business))
     dwell_group = ["_pk", "member_id"] if per_person else ["_pk"]
-    dwell_counts = (
-        owned.where(F.col("asset_type") == dwelling).groupBy(*dwell_group).agg(F.count("*").alias("_n"))
-    )
-    too_many = owned.where(F.col("asset_type") == dwelling).join(
+    dwellings = owned.where(F.col("asset_type") == dwelling)
+    dwell_counts = dwellings.groupBy(*dwell_group).agg(F.count("*").alias("_n"))
+    too_many = dwellings.join(
         dwell_counts.where(F.col("_n") > max_dwellings).select(*dwell_group), dwell_group
     )
-
-    founded = (
-        tables["company_registration"].groupBy("credit_code").agg(F.min("established_date").alias("_founded"))
-    )
-    companies = (
-        tables["company"]
-        .where(F.col("reg_status").isin(config.active_company_status))
-        .select("credit_code", "company_name", "reg_status")
-        .join(founded, "credit_code", "left")
-    )
-    parties = (
-        tables["company_party"]
-        .where(F.col("person_id").isNotNull())
-        .select(
-            F.col("person_id").alias("member_id"),
-            "credit_code",
-            "role",
-            evidence_row("company_party", F.concat_ws(" ", F.col("role"), F.col("credit_code"))).alias(
-                "_party_ev"
-            ),
-        )
-    )
-    roles = (
-        linked.join(parties, "member_id")
-        .join(companies, "credit_code")
-        .where(F.col("_founded").isNull() | (F.col("_founded") <= F.col("pay_date")))
-        .withColumn(
-            "_why",
-            F.col("_party_ev").withField(
-                "note",
-                F.concat_ws(
-                    " ", F.col("member_name"), F.col("role"), F.col("company_name"), F.col("reg_status")
-                ),
-            ),
-        )
-    )
+    roles = _active_company_roles(linked, tables, config.active_company_status)
 
     why = [frame.select("_pk", "_why", "_hh_known") for frame in (flagged_kind, too_many, roles)]
     reasons = pay.join(why[0].unionByName(why[1]).unionByName(why[2]), "_pk")
-    reasons = reused(reasons.withColumn("_ev", household_note(F.col("_ev"), F.col("_hh_known"))))
+    reasons = reused(reasons.withColumn("_ev", household_note("_ev", F.col("_hh_known"))))
     support = reasons.select(*PERSON_GROUP, F.col("_why").alias("_ev"), F.col("pay_date").alias("_o"))
     return person_clues(
         reasons.select(*pay.columns),
@@ -477,7 +416,7 @@ def s05(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     )
 
 
-@rule("S06", "一卡多人代领", keys=("account",), needs=(PAYMENT, "person"))
+@rule("S06", needs=(PAYMENT, "person"))
 def s06(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """An account receiving, with a holder other than the recipient, payments for recipients of
     ``min_households`` or more households (counted among those proxy rows only). Holder and
@@ -548,7 +487,7 @@ def s06(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     )
 
 
-@rule("S07", "超标准发放", keys=("person", "programme", "month"), needs=(PAYMENT, "person"))
+@rule("S07", needs=(PAYMENT, "person"))
 def s07(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
     """A payment above its programme's cap (fixed, or per living household member on the payment
     date). Each payment is judged on its own; the keys name its month. Living members are the
@@ -583,21 +522,8 @@ def s07(tables: Tables, *, config: RulesConfig, as_of: dt.date) -> DataFrame:
         cap = F.when(F.col("programme") == programme, per_household).otherwise(cap)
     pay = pay.withColumn("_cap", cap).withColumn("month", month_key(F.col("pay_date")))
     hits = pay.where(F.col("_cap").isNotNull() & (F.col("amount") > F.col("_cap")))
-    hits = hits.withColumn(
-        "_ev",
-        F.col("_ev").withField(
-            "note",
-            F.concat_ws(
-                " ",
-                F.col("_ev.note"),
-                F.concat(F.lit("上限 "), F.col("_cap").cast("string")),
-                F.when(
-                    F.col("programme").isin(list(per_member)),
-                    F.concat(F.lit("在世户成员 "), F.col("_living").cast("string")),
-                ),
-            ),
-        ),
-    )
+    members = F.when(F.col("programme").isin(list(per_member)), text("在世户成员 ", as_text("_living")))
+    hits = hits.withColumn("_ev", with_note("_ev", text("上限 ", as_text("_cap")), members))
     return person_clues(
         hits,
         "S07",

@@ -10,7 +10,7 @@ from typing import Any
 
 import duckdb
 
-from jobs.rules.base import RulesConfig
+from qingfeng.contract import RulesConfig
 
 
 def _scan(curated: Path, table: str) -> str:

@@ -55,8 +55,9 @@ def _machine() -> dict[str, Any]:
 
 def _spark_baseline_rules(settings: Settings, spark: Any, as_of: dt.date) -> tuple[float, dict[str, set]]:
     """Spark time for the DuckDB-comparable work: the three rules on the curated tables."""
-    from jobs.rules.base import REGISTRY, RulesConfig
+    from jobs.rules.base import REGISTRY
     from jobs.rules.runner import load_tables, run_rules
+    from qingfeng.contract import RulesConfig
 
     config = RulesConfig.load(settings.rules_config)
     needs = sorted({t for code in BASELINE_RULES for t in REGISTRY[code].needs})
@@ -109,8 +110,8 @@ def run_bench(
 ) -> dict[str, Any]:
     """Time the pipeline on the district; with ``spark_server``, through a fresh Spark Connect server,
     on the server's second run (its first is the warm-up a resident server has long paid)."""
-    from jobs.rules.base import RulesConfig
     from qingfeng.bench.duckdb_baseline import run_baseline
+    from qingfeng.contract import RulesConfig
     from qingfeng.spark import get_spark, stop_spark
     from qingfeng.spark_server import running_server
 

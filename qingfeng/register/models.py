@@ -253,7 +253,7 @@ class Rectification(Base):
 
 
 class SubjectRisk(Base):
-    """A subject's risk profile (``jobs.risk``) over the register's active clues, as of a publish."""
+    """A subject's risk profile (``qingfeng.register.risk_score``) over the register's active clues, as of a publish."""
 
     __tablename__ = "subject_risk"
     __table_args__ = (Index("ix_subject_risk_kind_subject_id", "kind", "subject_id", unique=True),)

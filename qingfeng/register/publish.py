@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from jobs.risk import RiskWeights
+from qingfeng.contract import DOMAINS, RulesConfig, fingerprint
 from qingfeng.register.bounds import parse_money
 from qingfeng.register.errors import InvalidInput
 from qingfeng.register.lifecycle import FOUND, TERMINAL
 from qingfeng.register.models import Clue, ClueSubject, Event, Evidence, PipelineRun, utcnow
 from qingfeng.register.risk import refresh_subject_risk
+from qingfeng.register.risk_score import RiskWeights
 
 if TYPE_CHECKING:
     from qingfeng.settings import Settings
@@ -82,8 +83,6 @@ def _evidence_key(row: dict[str, Any]) -> tuple[Any, ...]:
 
 def normalise(raw: dict[str, Any]) -> dict[str, Any]:
     """A clue dict as the register stores it; fills the fingerprint when missing."""
-    from jobs.rules.base import DOMAINS, fingerprint
-
     try:
         rule = str(raw["rule"])
         keys = {str(k): None if v is None else str(v) for k, v in dict(raw["keys"] or {}).items()}
@@ -323,8 +322,6 @@ def configured_weights(settings: Settings) -> RiskWeights:
     path = getattr(settings, "rules_config", None)
     if path is None or not Path(path).exists():
         return RiskWeights()
-    from jobs.rules.base import RulesConfig
-
     return RiskWeights.from_config(RulesConfig.load(Path(path)))
 
 

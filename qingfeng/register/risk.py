@@ -1,4 +1,4 @@
-"""Subject risk in the register: ``jobs.risk`` profiles over the ACTIVE clues, stored set-wise.
+"""Subject risk in the register: ``risk_score`` profiles over the ACTIVE clues, stored set-wise.
 
 Active = an open status (发现, 核查, 处置, 整改) and still detected; dismissed (了结, 不予立案), closed
 (销号) and no-longer-detected clues do not count. The profiles are stored in ``subject_risk`` (one
@@ -16,9 +16,9 @@ from typing import Any, cast
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
-from jobs.risk import SUBJECT_KINDS, RiskWeights, risk_profiles
 from qingfeng.register.lifecycle import OPEN_STATUSES
 from qingfeng.register.models import Clue, ClueSubject, SubjectRisk
+from qingfeng.register.risk_score import SUBJECT_KINDS, RiskWeights, risk_profiles
 
 BATCH = 5000
 
@@ -29,7 +29,7 @@ def _table(model: Any) -> Table:
 
 
 def _clue_dicts(session: Session) -> list[dict[str, Any]]:
-    """Active clues as ``jobs.risk`` wants them (rule, rule_name, severity, amount, subjects): one join."""
+    """Active clues as ``risk_profiles`` wants them (rule, rule_name, severity, amount, subjects): one join."""
     conn = session.connection()
     clue, link = Clue.__table__.c, ClueSubject.__table__.c
     clues: dict[int, dict[str, Any]] = {}

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from jobs.rules.base import DOMAIN_TITLES as DOMAIN_LABELS
+from qingfeng.contract import DOMAIN_TITLES as DOMAIN_LABELS
 
 BEIJING = ZoneInfo("Asia/Shanghai")
 

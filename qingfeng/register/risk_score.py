@@ -29,6 +29,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from qingfeng.contract import clue_to_dict
+
 SEVERITY_LABELS = {"high": "高", "medium": "中", "low": "低"}
 SUBJECT_KINDS = ("person", "company", "village")
 KIND_LABELS = {"person": "人员", "company": "企业", "village": "村社"}
@@ -104,7 +106,7 @@ def risk_profiles(
     """Profiles of every subject of the wanted ``kinds``, highest score first.
 
     ``clues`` is a clue DataFrame (collected: clues are few) or an iterable of clue dicts
-    (``base.clue_to_dict``): ``rule``, ``rule_name``, ``subjects``, ``amount``, ``severity``, ``fingerprint``.
+    (``qingfeng.contract.clue_to_dict``): ``rule``, ``rule_name``, ``subjects``, ``amount``, ``severity``, ``fingerprint``.
     """
     weights = weights or RiskWeights()
     wanted = set(kinds)
@@ -189,8 +191,6 @@ def _describe(c: Contribution) -> str:
 
 def _as_dicts(clues: Any) -> Iterable[Mapping[str, Any]]:
     if hasattr(clues, "collect") and hasattr(clues, "columns"):  # a Spark DataFrame
-        from jobs.rules.base import clue_to_dict
-
         return [clue_to_dict(row) for row in clues.collect()]
     return clues
 
