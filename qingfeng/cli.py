@@ -38,13 +38,7 @@ def main() -> None:
 
 def _load() -> None:
     for name in COMMAND_MODULES:
-        try:
-            module = importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name and (name == exc.name or name.startswith(exc.name + ".")):  # area not built yet
-                continue
-            raise
-        for command in getattr(module, "commands", []):
+        for command in importlib.import_module(name).commands:
             main.add_command(command)
 
 

@@ -105,10 +105,8 @@ def generate_district(home: Path, households: int, seed: int) -> tuple[Path, dic
         if meta.get("households") == households and meta.get("seed") == seed:
             return out, meta
         shutil.rmtree(out)
-    try:
-        from qingfeng.synth.generate import synthesize
-    except ModuleNotFoundError:
-        fail("the synthetic district generator (qingfeng.synth) is not installed yet")
+    from qingfeng.synth.generate import synthesize
+
     synthesize(out, households, seed)
     return out, json.loads(meta_path.read_text(encoding="utf-8"))
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import importlib
 import logging
 import time
 from collections.abc import Callable, Iterable
@@ -21,23 +20,10 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-RULE_MODULES = ("subsidy", "engineering", "assets", "payroll")
 
-
-def load_rule_modules() -> list[str]:
-    """Import the rule modules (registering their rules); a module not written yet is skipped."""
-    loaded = []
-    for short in RULE_MODULES:
-        name = f"jobs.rules.{short}"
-        try:
-            importlib.import_module(name)
-        except ModuleNotFoundError as exc:
-            if exc.name == name:  # the module itself is absent, not one of its imports
-                log.warning("rule module %s is not there yet; its rules are skipped", name)
-                continue
-            raise
-        loaded.append(short)
-    return loaded
+def load_rule_modules() -> None:
+    """Import the rule modules: each registers its rules with ``@rule`` as it loads."""
+    from jobs.rules import assets, engineering, payroll, subsidy  # noqa: F401
 
 
 def select_specs(codes: Iterable[str] | None = None) -> list[RuleSpec]:

@@ -140,18 +140,4 @@ def print_summary(console: Console, outcome: RunOutcome) -> None:
     console.print(f"Recorded as pipeline run {run_id}." if run_id else "Published to the register.")
 
 
-def _sibling_commands() -> list[click.Command]:
-    """``evaluate`` and ``rules-doc`` live in their own light modules; this module contributes them."""
-    import importlib
-
-    found: list[click.Command] = []
-    for name in ("qingfeng.evaluate", "qingfeng.rulesdoc"):
-        try:
-            found += importlib.import_module(name).commands
-        except ModuleNotFoundError as exc:
-            if exc.name != name:
-                raise
-    return found
-
-
-commands = [run, *_sibling_commands()]
+commands = [run]
