@@ -238,11 +238,6 @@ def print_where_to_look(console: Console, settings: Settings, district_dir: Path
 
 
 def start_ui(console: Console, settings: Settings, port: int) -> None:
-    from qingfeng.cli import main
-
-    if "serve" not in main.commands:
-        console.print("[yellow]The analyst UI (qingfeng serve) is not installed yet; skipping it.[/]")
-        return
     console.print(f"Starting the analyst UI on http://127.0.0.1:{port}/ (Ctrl-C to stop) …")
     env = dict(os.environ, QINGFENG_HOME=str(settings.home.resolve()))
     exe = Path(sys.executable).with_name("qingfeng")
