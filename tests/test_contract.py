@@ -24,8 +24,7 @@ WITHOUT_SPARK = textwrap.dedent(
 
     import qingfeng.register, qingfeng.web
 
-    # web.bench and web.sample are a benchmark and fixtures (moving out of web/); migrations run under alembic
-    SKIP = ("qingfeng.web.bench", "qingfeng.web.sample", "qingfeng.register.migrations")
+    SKIP = ("qingfeng.register.migrations",)  # they run under alembic
     for package in (qingfeng.register, qingfeng.web):
         for module in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
             if not module.name.startswith(SKIP):
