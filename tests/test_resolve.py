@@ -34,6 +34,7 @@ E2 = make_id("19670220", 24)  # 吴秀英, H5 配偶
 E3 = make_id("19900310", 36)  # 周杰, H5 子
 E4 = make_id("19920412", 48)  # 周婷, H5 女
 G1 = make_id("19400101", 71)  # 孙老汉: known only from a death record (no longer in the registry)
+G1_NEIGHBOUR = make_id("19400101", 62)  # 孙秀英, H10: born the same day, ID body 2 digits from G1's
 N1 = make_id("19880808", 81, region="320102")  # 钱多多: valid, not local, nobody like him
 FAR = make_id("19881111", 5, region="440301")  # valid, not in the registry, far from everyone
 TWO_DIGITS_OFF_A3 = substitute(substitute(A3, 15), 16)
@@ -58,6 +59,7 @@ def registry_rows():
         person(E2, "吴秀英", "H5", "配偶", sex="女"),
         person(E3, "周杰", "H5", "子"),
         person(E4, "周婷", "H5", "女", sex="女"),
+        person(G1_NEIGHBOUR, "孙秀英", "H10", "户主", sex="女"),
     ]
 
 
@@ -297,7 +299,7 @@ def test_declared_relatives_resolve_within_the_cadres_household_then_village(cur
 
 def test_person_master_takes_the_earlier_death_date(curated):
     people = curated["person"].set_index("person_id")
-    assert len(people) == 14  # 13 registered and 孙老汉, known only from his death record
+    assert len(people) == 15  # 14 registered and 孙老汉, known only from his death record
     assert people.loc[C1, "death_date"] == d("2023-02-01") and people.loc[C1, "death_source"] == "registry"
     assert (
         people.loc[A1, "death_date"] == d("2023-03-01") and people.loc[A1, "death_source"] == "death_record"
@@ -364,6 +366,8 @@ def test_a_mistyped_legacy_id_no_longer_shrinks_the_household_to_one(resolved):
 
 
 def test_the_dead_who_left_the_registry_are_persons_known_from_the_death_record(curated):
+    """孙秀英 of H10 was born the same day as 孙老汉 and her ID is two digits from his: birth date and
+    ID body agree, the name does not. She is not a plausible registry candidate for his record."""
     people = curated["person"].set_index("person_id")
     sun = people.loc[G1]
     assert (sun["name"], sun["death_date"], sun["death_source"]) == (

@@ -121,18 +121,30 @@ def _resolve(
 
 def _death_only(deaths: DataFrame, ref: DataFrame, config: MatchConfig, resolve_signatures) -> DataFrame:
     """Reference rows of persons known only from a death record: its well-formed ID is not in the
-    registry, and resolving the record against the registry left it without any candidate scoring
-    ``review_threshold`` or more. A record with a plausible registry candidate stays in quarantine
-    with it, for a person to decide."""
+    registry, and resolving the record against the registry left it without a plausible candidate:
+    one scoring ``review_threshold`` or more whose name is the record's, or one edit from it. A record
+    with a plausible candidate stays in quarantine with it, for a person to decide.
+
+    The name matters here because the birth date and the ID body are one piece of evidence twice over:
+    two people born on one day in one area have IDs two or three digits apart, so a neighbour of
+    another name could otherwise score 0.5 and hide the dead (docs/resolution.md)."""
     from pyspark.sql import functions as F
 
     from jobs.resolve.matching import ID_STATUSES
+    from jobs.resolve.normalize import normalize_name
     from jobs.resolve.person import death_only_reference
 
     _, held = _resolve([deaths], ref, config, resolve_signatures)
-    nobody = held.filter(
-        (F.col("reason") == "unresolved")
-        & F.forall("candidates", lambda c: c["score"] < F.lit(config.review_threshold))
+    names = deaths.select("sig_id", F.col("name_norm").alias("_record_name")).distinct()
+
+    def plausible(c):
+        same_name = F.levenshtein(normalize_name(c["name"]), F.col("_record_name")) <= 1
+        return (c["score"] >= F.lit(config.review_threshold)) & same_name
+
+    nobody = (
+        held.filter(F.col("reason") == "unresolved")
+        .join(names, "sig_id")
+        .filter(~F.exists("candidates", plausible))
     )
     lone = (
         deaths.filter(F.col("id_status").isin(*ID_STATUSES) & F.col("id").isNotNull())
