@@ -17,6 +17,7 @@ COMMAND_MODULES = (
     "qingfeng.resolve_cli",  # resolve, graph, resolution-quality
     "qingfeng.register.cli",  # db, clues, report
     "qingfeng.register.accounts_cli",  # users, units, audit
+    "qingfeng.campaigns.cli",  # campaigns
     "qingfeng.pipeline.cli",  # run
     "qingfeng.pipeline.alerts",  # alerts test
     "qingfeng.pipeline.service",  # airflow setup|env|run

@@ -92,6 +92,7 @@ class Settings(BaseSettings):
 
     rules_config: Path = PROJECT_ROOT / "config" / "rules.yml"
     divisions_config: Path = PROJECT_ROOT / "config" / "divisions.yml"  # optional: codes and aliases
+    campaigns_config: Path = PROJECT_ROOT / "config" / "campaigns.yml"  # 专项治理: rule → project, weights
 
     @cached_property
     def lake(self) -> Path:

@@ -130,7 +130,7 @@ def test_archive_holds_register_lake_secret_and_manifest(source) -> None:
     files = members(archive)
     manifest = json.loads(files["backup.json"])
     assert list(files)[-1] == "backup.json"
-    assert manifest["backend"] == "sqlite" and manifest["alembic_revision"] == before["revision"] == "0004"
+    assert manifest["backend"] == "sqlite" and manifest["alembic_revision"] == before["revision"] == "0005"
     assert manifest["register"]["rows"]["clue"] == 4 and manifest["register"]["rows"]["event"] == 4
     assert manifest["register"]["rows"]["access_log"] == len(before["audit"])
     listed = {f["path"]: f for f in manifest["files"]}
@@ -292,7 +292,7 @@ def test_older_register_is_migrated_on_restore(tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     assert "at revision 0004 (backup: 0001)" in result.output
     engine = make_engine(f"sqlite:///{tmp_path / 'new' / 'register.db'}")
-    assert current_revision(engine) == "0004"
+    assert current_revision(engine) == "0005"
     engine.dispose()
 
 
@@ -367,7 +367,7 @@ def test_postgres_round_trip(pg_server, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     manifest = json.loads(members(archive)["backup.json"])
     assert manifest["backend"] == "postgresql" and manifest["register"]["file"] == "register/register.pgdump"
-    assert manifest["register"]["rows"]["event"] == 4 and manifest["alembic_revision"] == "0004"
+    assert manifest["register"]["rows"]["event"] == 4 and manifest["alembic_revision"] == "0005"
 
     target_url = pg_server.create_database(f"qf_backup_dst_{os.getpid()}")
     target = tmp_path / "target"

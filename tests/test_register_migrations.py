@@ -11,7 +11,7 @@ from test_register_support import *  # noqa: F403
 from qingfeng.register.db import current_revision, make_engine, upgrade
 from qingfeng.register.models import Base
 
-HEAD = "0004"
+HEAD = "0005"
 TABLES = {
     "clue",
     "clue_subject",
@@ -26,6 +26,12 @@ TABLES = {
     "subject_risk",
     "web_session",
     "audit_chain",
+    "campaign_project",
+    "campaign_task",
+    "task_note",
+    "project_report",
+    "inspection",
+    "institution",
     "alembic_version",
 }
 

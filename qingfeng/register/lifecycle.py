@@ -53,7 +53,25 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "view_report": frozenset({"supervisor", "analyst"}),
     "view_audit": frozenset({"auditor"}),
     "manage_users": frozenset({"admin"}),
+    # 专项治理 (docs/campaigns.md): the supervisor opens, edits, closes and publishes projects; the
+    # analysts keep the task lists, inspections and monthly reports; the report is view_report's
+    "view_campaign": frozenset({"supervisor", "analyst"}),
+    "manage_campaigns": frozenset({"supervisor"}),
+    "edit_tasks": frozenset({"supervisor", "analyst"}),
+    "record_inspection": frozenset({"supervisor", "analyst"}),
+    "publish": frozenset({"supervisor"}),
 }
+
+# Where a problem in the register came from; every source goes through the same lifecycle to 销号.
+SOURCES = ("rule", "inspection", "petition")
+SOURCE_TITLES = {"rule": "数据比对", "inspection": "监督检查", "petition": "信访举报"}
+# The ``Clue.rule`` code of a problem that no rule found.
+SOURCE_RULES = {"inspection": "JC", "petition": "XF"}
+
+PROJECT_PLANNED, PROJECT_ACTIVE, PROJECT_CLOSED = "筹备", "进行中", "已结束"
+PROJECT_STATUSES = (PROJECT_PLANNED, PROJECT_ACTIVE, PROJECT_CLOSED)
+TASK_OPEN, TASK_DONE, TASK_CANCELLED = "进行中", "已完成", "已取消"
+TASK_STATUSES = (TASK_OPEN, TASK_DONE, TASK_CANCELLED)
 
 EVENT_KINDS = (
     "status_change",

@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -145,6 +146,10 @@ class Clue(Base):
     last_seen: Mapped[dt.date] = mapped_column(Date)
     as_of: Mapped[dt.date] = mapped_column(Date, index=True)
     status: Mapped[str] = mapped_column(String(10), index=True)
+    # rule (the pipeline), inspection (检查 finding) or petition (信访): one lifecycle for every source
+    source: Mapped[str] = mapped_column(String(20), default="rule", server_default="rule", index=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_project.id"), index=True)
+    inspection_id: Mapped[int | None] = mapped_column(ForeignKey("inspection.id"), index=True)
     detection_state: Mapped[str] = mapped_column(String(20), default="active")
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"))
     updated_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
@@ -155,6 +160,9 @@ class Clue(Base):
     __table_args__ = (Index("ix_clue_status_rule_town", "status", "rule", "town"),)
 
     assignee: Mapped[User | None] = relationship()
+    project: Mapped[CampaignProject | None] = relationship(back_populates="clues")
+    inspection: Mapped[Inspection | None] = relationship(back_populates="findings")
+    institutions: Mapped[list[Institution]] = relationship(back_populates="clue", order_by="Institution.id")
     subject_links: Mapped[list[ClueSubject]] = relationship(
         back_populates="clue", cascade="all, delete-orphan", order_by="ClueSubject.id"
     )
@@ -246,6 +254,11 @@ class Rectification(Base):
     sanction_text: Mapped[str | None] = mapped_column(Text)
     org_handling_count: Mapped[int] = mapped_column(Integer, default=0)  # 组织处理 (persons)
     org_handling_text: Mapped[str | None] = mapped_column(Text)
+    accountability_count: Mapped[int] = mapped_column(
+        Integer, default=0, server_default="0"
+    )  # 问责 (persons)
+    accountability_text: Mapped[str | None] = mapped_column(Text)
+    exposure_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")  # 通报曝光 (cases)
     recorded_by: Mapped[str] = mapped_column(String(100))
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
 
@@ -307,3 +320,133 @@ class PipelineRun(Base):
     input_files: Mapped[list[Any]] = mapped_column(JSON)
     counts: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(20))
+
+
+class CampaignProject(Base):
+    """专项治理项目: a campaign with its lead department, office, hotline and liaison unit. Which rules'
+    clues belong to it is configuration (``config/campaigns.yml``, by ``code``); docs/campaigns.md."""
+
+    __tablename__ = "campaign_project"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    code: Mapped[str] = mapped_column(String(50), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    domain: Mapped[str | None] = mapped_column(String(30), index=True)
+    lead_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)  # 牵头单位
+    office: Mapped[str | None] = mapped_column(String(200))  # 职能科室
+    hotline: Mapped[str | None] = mapped_column(String(50))  # 监督举报电话
+    liaison_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)  # 派驻机构
+    task_force: Mapped[str | None] = mapped_column(Text)  # 专班
+    description: Mapped[str | None] = mapped_column(Text)
+    period_start: Mapped[dt.date] = mapped_column(Date)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(10), index=True)  # lifecycle.PROJECT_STATUSES
+    public: Mapped[bool] = mapped_column(default=False, server_default=sa_false())  # 向社会公开
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    closed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    lead_unit: Mapped[Unit | None] = relationship(foreign_keys=[lead_unit_id])
+    liaison_unit: Mapped[Unit | None] = relationship(foreign_keys=[liaison_unit_id])
+    clues: Mapped[list[Clue]] = relationship(back_populates="project")
+    tasks: Mapped[list[CampaignTask]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="CampaignTask.id"
+    )
+    inspections: Mapped[list[Inspection]] = relationship(back_populates="project", order_by="Inspection.id")
+    institutions: Mapped[list[Institution]] = relationship(
+        back_populates="project", order_by="Institution.id"
+    )
+    reports: Mapped[list[ProjectReport]] = relationship(
+        back_populates="project", cascade="all, delete-orphan", order_by="ProjectReport.month"
+    )
+
+
+class CampaignTask(Base):
+    """One item of a project's 任务清单: who does what, how, by when."""
+
+    __tablename__ = "campaign_task"
+    __table_args__ = (Index("ix_campaign_task_status_deadline", "status", "deadline"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("campaign_project.id", ondelete="CASCADE"), index=True)
+    title: Mapped[str] = mapped_column(Text)
+    responsible_unit_id: Mapped[int | None] = mapped_column(ForeignKey("unit.id"), index=True)  # 责任单位
+    responsible_person: Mapped[str | None] = mapped_column(String(100))  # 责任人
+    deadline: Mapped[dt.date] = mapped_column(Date)
+    method: Mapped[str | None] = mapped_column(Text)  # 完成方式
+    status: Mapped[str] = mapped_column(String(10))  # lifecycle.TASK_STATUSES
+    done_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_by: Mapped[str] = mapped_column(String(100))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+    project: Mapped[CampaignProject] = relationship(back_populates="tasks")
+    responsible_unit: Mapped[Unit | None] = relationship()
+    notes: Mapped[list[TaskNote]] = relationship(
+        back_populates="task", cascade="all, delete-orphan", order_by="TaskNote.id"
+    )
+
+
+class TaskNote(Base):
+    """A progress note on a task (进展情况)."""
+
+    __tablename__ = "task_note"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    task_id: Mapped[int] = mapped_column(ForeignKey("campaign_task.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(Text)
+    author: Mapped[str] = mapped_column(String(100))
+    at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    task: Mapped[CampaignTask] = relationship(back_populates="notes")
+
+
+class ProjectReport(Base):
+    """A project's monthly report (月报), one per month; late when submitted after the configured day."""
+
+    __tablename__ = "project_report"
+    __table_args__ = (UniqueConstraint("project_id", "month"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int] = mapped_column(ForeignKey("campaign_project.id", ondelete="CASCADE"), index=True)
+    month: Mapped[str] = mapped_column(String(7))  # YYYY-MM, the month reported on
+    summary: Mapped[str] = mapped_column(Text)
+    submitted_by: Mapped[str] = mapped_column(String(100))
+    submitted_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    project: Mapped[CampaignProject] = relationship(back_populates="reports")
+
+
+class Inspection(Base):
+    """检查: one inspection visit; its findings are problems in the register (``Clue.source`` inspection)."""
+
+    __tablename__ = "inspection"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_project.id"), index=True)
+    inspected_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    inspecting_unit: Mapped[str] = mapped_column(String(200))  # 检查单位
+    places: Mapped[list[Any]] = mapped_column(JSON)  # 被检查单位(场所), names
+    summary: Mapped[str | None] = mapped_column(Text)
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    project: Mapped[CampaignProject | None] = relationship(back_populates="inspections")
+    findings: Mapped[list[Clue]] = relationship(back_populates="inspection", order_by="Clue.id")
+
+
+class Institution(Base):
+    """建立健全制度: a rule or system adopted as an outcome of a project or of one problem."""
+
+    __tablename__ = "institution"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    project_id: Mapped[int | None] = mapped_column(ForeignKey("campaign_project.id"), index=True)
+    clue_id: Mapped[int | None] = mapped_column(ForeignKey("clue.id", ondelete="SET NULL"), index=True)
+    title: Mapped[str] = mapped_column(String(300))
+    issued_on: Mapped[dt.date] = mapped_column(Date, index=True)
+    issuer: Mapped[str | None] = mapped_column(String(200))  # 制定单位
+    recorded_by: Mapped[str] = mapped_column(String(100))
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow)
+
+    project: Mapped[CampaignProject | None] = relationship(back_populates="institutions")
+    clue: Mapped[Clue | None] = relationship(back_populates="institutions")

@@ -82,9 +82,20 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(SecurityHeaders, hsts=cfg.behind_tls)  # outside the guard: on its refusals too
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_handlers(app)
-    from qingfeng.web.routes import admin, audit, auth, clues, queue, reports, subjects
+    from qingfeng.web.routes import (
+        admin,
+        audit,
+        auth,
+        campaign_reports,
+        campaigns,
+        clues,
+        public,
+        queue,
+        reports,
+        subjects,
+    )
 
-    for module in (auth, queue, clues, subjects, reports, audit, admin):
+    for module in (auth, queue, clues, subjects, reports, campaigns, campaign_reports, public, audit, admin):
         app.include_router(module.router)
     return app
 
