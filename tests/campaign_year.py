@@ -67,7 +67,7 @@ EXPECTED_SENTENCE = (
     "发现问题线索6条，党纪政务处分4人、组织处理8人、问责4人，通报曝光典型案例4起，"
     "追缴或挽回资金1489.9万元"
 )
-EXPECTED_TASKS = {"CJGC": (1, 0, 1), "MSZJ": (3, 1, 1), "XWPX": (0, 0, 0)}  # tasks, done, overdue at TODAY
+EXPECTED_TASKS = {"CJGC": (2, 1, 1), "MSZJ": (3, 1, 1), "XWPX": (1, 1, 0)}  # tasks, done, overdue at TODAY
 
 
 @dataclass
@@ -270,6 +270,8 @@ def build_year(session: Session) -> Year:
     task(mszj, dt.date(2026, 2, 1), "进行中", LEAD_MZ)  # not yet due
     task(mszj, dt.date(2025, 4, 30), "已取消", LEAD_MZ)  # cancelled: never counted
     task(cjgc, dt.date(2025, 9, 30), "进行中", LIAISON_MZ)  # overdue; MZ's liaison is responsible
+    task(cjgc, dt.date(2025, 4, 30), "已完成", LEAD_ZJ, utc(2025, 5, 10))  # done late, in the period
+    task(xwpx, dt.date(2024, 11, 30), "已完成", LEAD_JY, utc(2024, 12, 10))  # done late, last year
 
     session.flush()
     year.projects = {p.code: p.id for p in session.query(CampaignProject)}
