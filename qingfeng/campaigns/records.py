@@ -132,3 +132,16 @@ def _places(
     places = [Place(name, found) for name, found in sorted(visits.items())]
     stop = None if limit is None else offset + limit
     return Records(figure="places", kind="place", total=len(places), rows=places[offset:stop])
+
+
+def period_rectifications(
+    session: Session, start: dt.date, end: dt.date, project_id: int | None = None
+) -> list[Rectification]:
+    """Every rectification recorded in the period (the outcomes are sums over these), oldest first."""
+    stmt = (
+        select(Rectification)
+        .join(Rectification.clue)
+        .where(*rectification_where(start, end, project_id))
+        .options(selectinload(Rectification.clue))
+    )
+    return list(session.scalars(stmt.order_by(Rectification.recorded_at, Rectification.id)))
