@@ -164,3 +164,19 @@ def test_wan_yuan_rounding():
         "9999999999999999.99": "1000000000000",
     }
     assert {k: wan_yuan(Decimal(k)) for k in cases} == cases
+
+
+def test_record_sheets_follow_the_viewers_masking(session, year):
+    import io
+
+    from openpyxl import load_workbook
+
+    from qingfeng.campaigns.exports import report_xlsx
+    from qingfeng.web.masking import MASKED, Masker
+
+    report = campaign_report(session, START, END, today=TODAY)
+    for masker, shown in ((MASKED, "330109********1234"), (Masker(full=True), "330109198001011234")):
+        book = load_workbook(io.BytesIO(report_xlsx(session, report, masker)))
+        subjects = [row[6] for row in book["发现问题线索"].iter_rows(min_row=2, values_only=True)]
+        assert len(subjects) == 6 and any(shown in (s or "") for s in subjects)
+        assert not any("330109198001011234" in (s or "") for s in subjects) or masker.full

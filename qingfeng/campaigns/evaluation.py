@@ -108,6 +108,11 @@ def active_projects(session: Session, start: dt.date, end: dt.date) -> list[Camp
     return list(session.scalars(stmt.order_by(CampaignProject.code)))
 
 
+def plain(value: Decimal | float) -> str:
+    """A weight, count or threshold as written: 100, -5, 0.5 (never 1E+2 or -5.0)."""
+    return f"{Decimal(str(value)).normalize():f}"
+
+
 def due_date(month: str, due_day: int) -> dt.date:
     """The last day a month's report is on time: ``due_day`` of the next month."""
     y, m = int(month[:4]), int(month[5:7])
@@ -230,7 +235,7 @@ def _recovered(
 
 def _item(key: str, quantity: Decimal, weight: float, basis: list[Basis]) -> Item:
     w = Decimal(str(weight))
-    points = (w * quantity).quantize(CENT, rounding=ROUND_HALF_UP)
+    points = (w * quantity).quantize(CENT, rounding=ROUND_HALF_UP) + CENT * 0  # -0.00 is 0.00
     return Item(key, ITEM_TITLES[key], quantity, w, points, tuple(basis))
 
 
@@ -335,7 +340,7 @@ def _reminders(
     for s in scores:
         reasons = []
         if s.score < threshold:
-            reasons.append(f"评分 {s.score} 低于 {threshold.normalize():f} 分")
+            reasons.append(f"评分 {s.score} 低于 {plain(threshold)} 分")
         led = {p.id for p in units[s.unit_id].lead_of}
         still_open = [
             t

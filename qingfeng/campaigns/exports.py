@@ -13,7 +13,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from qingfeng.campaigns.evaluation import Evaluation
+from qingfeng.campaigns.evaluation import Evaluation, plain
 from qingfeng.campaigns.periods import beijing_day
 from qingfeng.campaigns.records import Closed, Place, figure_records, period_rectifications
 from qingfeng.campaigns.report import (
@@ -44,16 +44,16 @@ def scope_label(report: CampaignReport) -> str:
 def report_data(report: CampaignReport) -> dict[str, Any]:
     """The report as JSON-ready data (amounts as exact strings)."""
 
-    def plain(value: Any) -> Any:
+    def as_json(value: Any) -> Any:
         if isinstance(value, Decimal):
             return f"{value:.2f}"
         if isinstance(value, dict):
-            return {k: plain(v) for k, v in value.items()}
+            return {k: as_json(v) for k, v in value.items()}
         if isinstance(value, list | tuple):
-            return [plain(v) for v in value]
+            return [as_json(v) for v in value]
         return value.isoformat() if hasattr(value, "isoformat") else value
 
-    return plain(
+    return as_json(
         {
             "from": report.start,
             "to": report.end,
@@ -241,9 +241,6 @@ def evaluation_rows(ev: Evaluation) -> list[list[Any]]:
 
 
 def evaluation_data(ev: Evaluation) -> dict[str, Any]:
-    def dec(value: Decimal) -> str:
-        return f"{value.normalize():f}"
-
     return {
         "from": ev.start.isoformat(),
         "to": ev.end.isoformat(),
@@ -254,14 +251,14 @@ def evaluation_data(ev: Evaluation) -> dict[str, Any]:
                 "unit": s.unit,
                 "roles": list(s.roles),
                 "projects": list(s.projects),
-                "base": dec(s.base),
+                "base": plain(s.base),
                 "score": f"{s.score:.2f}",
                 "items": [
                     {
                         "key": i.key,
                         "title": i.title,
-                        "quantity": dec(i.quantity),
-                        "weight": dec(i.weight),
+                        "quantity": plain(i.quantity),
+                        "weight": plain(i.weight),
                         "points": f"{i.points:.2f}",
                         "basis": [b.text for b in i.basis],
                     }
