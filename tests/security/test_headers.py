@@ -37,7 +37,16 @@ EXPECTED_CSP = {
 HREF = re.compile(r'href="(/[^"]*)"')
 REACHES = {  # pages the crawl must get to (so that it checks something)
     "super1": ("/clues", "/clues/1", "/dashboard", "/reports/monthly"),
-    "analyst1": ("/clues", "/clues/1", "/dashboard", "/reports/monthly", "/reports/monthly.xlsx"),
+    "analyst1": (
+        "/clues",
+        "/clues/1",
+        "/dashboard",
+        "/reports/monthly",
+        "/reports/monthly.xlsx",
+        "/reports/campaign",
+        "/reports/campaign/records",
+        "/reports/evaluation",
+    ),
     "liaison1": ("/clues",),
     "auditor1": ("/audit",),
 }
@@ -109,7 +118,7 @@ def inline_problems(page: str) -> list[str]:
     return finder.found
 
 
-def crawl(client: httpx.Client, start: str = "/", limit: int = 40) -> Iterator[httpx.Response]:
+def crawl(client: httpx.Client, start: str = "/", limit: int = 80) -> Iterator[httpx.Response]:
     """Every same-site GET page reachable by links from ``start`` (breadth first, at most ``limit``)."""
     seen, queue = {start}, [start]
     while queue and len(seen) <= limit:
