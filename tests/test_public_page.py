@@ -222,3 +222,20 @@ def test_the_static_export_is_the_same_page(make_app, home, tmp_path):
         assert (
             session.scalar(select(func.count()).select_from(AccessLog).where(AccessLog.action == "view")) == 0
         )
+
+
+def test_the_limiter_remembers_a_bounded_number_of_addresses():
+    from qingfeng.web.ratelimit import RateLimiter
+
+    now = [0.0]
+    limiter = RateLimiter(1, 1, max_clients=3, clock=lambda: now[0])
+    assert limiter.hit("a").allowed and not limiter.hit("a").allowed
+    for address in ("b", "c", "d"):  # "a" is now the least recently seen: forgotten
+        assert limiter.hit(address).allowed
+    assert len(limiter) == 3
+    assert limiter.hit("a").allowed  # a fresh bucket (the price of a bounded table); "b" forgotten
+    verdict = limiter.hit("d")
+    assert not verdict.allowed and verdict.retry_after == 60 and verdict.episode_started
+    assert not limiter.hit("d").episode_started  # the same episode
+    now[0] += 60
+    assert limiter.hit("d").episode_ended == (2, 0.0)  # refilled: over, with its count
