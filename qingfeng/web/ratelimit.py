@@ -57,7 +57,7 @@ class RateLimiter:
             bucket.at = now
             ended = None
             if bucket.refused and bucket.tokens >= self.burst:  # idle long enough to refill: over
-                ended = (bucket.refused, bucket.refused_since or now)
+                ended = (bucket.refused, now if bucket.refused_since is None else bucket.refused_since)
                 bucket.refused, bucket.refused_since = 0, None
             self._buckets[client] = bucket  # most recently seen last
             self._bound()
