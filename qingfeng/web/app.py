@@ -14,14 +14,14 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
 from starlette.exceptions import HTTPException
-from starlette.middleware.sessions import SessionMiddleware
 
 from qingfeng.register.db import make_engine, session_factory
 from qingfeng.settings import Settings
-from qingfeng.web import deps, masking, permissions
+from qingfeng.web import deps, masking, permissions, public_page, public_zone
 from qingfeng.web.csrf import csrf_protect
 from qingfeng.web.guard import InputGuard
 from qingfeng.web.headers import SecurityHeaders
+from qingfeng.web.ratelimit import RateLimiter
 from qingfeng.web.settings import WebSettings, web_settings
 
 HERE = Path(__file__).parent
@@ -71,12 +71,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.templates = Jinja2Templates(directory=HERE / "templates")
     _setup_templates(app.state.templates)
     app.add_middleware(
-        SessionMiddleware,
+        public_zone.Sessions,  # the signed cookie, except in the public zone (no session there)
         secret_key=cfg.secret(),
         session_cookie="qingfeng_session",
         max_age=cfg.session_max_age,
         same_site="lax",
         https_only=cfg.cookie_secure,
+    )
+    app.state.public_limiter = RateLimiter(cfg.public_burst, cfg.public_per_minute)
+    app.add_middleware(
+        public_zone.PublicRateLimit,
+        limiter=app.state.public_limiter,
+        refusal_page=public_page.render_refusal,
+        audit=public_zone.audit_refusal(app.state.sessions),
     )
     app.add_middleware(InputGuard)  # oversized bodies and NUL characters, before any route
     app.add_middleware(SecurityHeaders, hsts=cfg.behind_tls)  # outside the guard: on its refusals too

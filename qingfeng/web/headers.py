@@ -12,6 +12,9 @@
 * ``Cache-Control: no-store`` on every response except the static files and ``/healthz``: every page,
   export and error page may carry personal data, and must not stay in a browser's or a proxy's cache.
 * ``Strict-Transport-Security`` when the server is told it is behind TLS (``qingfeng serve --behind-tls``).
+* The public zone (``/public``, 向社会公开, served without a session) is stricter still: ``default-src
+  'none'`` with only its own stylesheet, no script, no form, no base; ``Cache-Control: public,
+  max-age=300`` on its pages (which hold no personal data) and ``no-store`` on its refusals and errors.
 """
 
 from __future__ import annotations
@@ -45,6 +48,31 @@ HEADERS = {
 HSTS = "max-age=31536000"  # one year; no includeSubDomains: other hosts of the domain are not ours to bind
 CACHEABLE_PREFIXES = ("/static/",)
 CACHEABLE_PATHS = frozenset({"/healthz"})
+PUBLIC_PREFIX = "/public"
+PUBLIC_CSP = "; ".join(
+    (
+        "default-src 'none'",
+        "style-src 'self'",
+        "frame-ancestors 'none'",
+        "form-action 'none'",
+        "base-uri 'none'",
+    )
+)
+PUBLIC_CACHE = "public, max-age=300"
+
+
+def route_path(scope: Scope) -> str:
+    """The path as the app routes it: behind a proxy at a prefix (``--root-path``), without the prefix."""
+    path = str(scope.get("path", ""))
+    root = str(scope.get("root_path", ""))
+    if root and path.startswith(root):
+        path = path[len(root) :]
+    return path
+
+
+def public(path: str) -> bool:
+    """The public zone: no session, its own rate limit, the strictest headers (``web.public_zone``)."""
+    return path == PUBLIC_PREFIX or path.startswith(PUBLIC_PREFIX + "/")
 
 
 def cacheable(path: str) -> bool:
@@ -61,11 +89,9 @@ class SecurityHeaders:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        path = str(scope.get("path", ""))
-        root = str(scope.get("root_path", ""))
-        if root and path.startswith(root):  # behind a proxy at a prefix: the path as the app routes it
-            path = path[len(root) :]
+        path = route_path(scope)
         keep = cacheable(path)
+        zone = public(path)
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -74,7 +100,11 @@ class SecurityHeaders:
                     headers[name] = value
                 if self.hsts:
                     headers["Strict-Transport-Security"] = HSTS
-                if not keep:
+                if zone:
+                    headers["Content-Security-Policy"] = PUBLIC_CSP
+                if zone and message["status"] == 200:
+                    headers["Cache-Control"] = PUBLIC_CACHE
+                elif not keep:
                     headers["Cache-Control"] = "no-store"
                     headers["Pragma"] = "no-cache"  # HTTP/1.0 caches and proxies
             await send(message)

@@ -13,8 +13,11 @@ ROLES = lifecycle.ROLES
 ROLE_LABELS = lifecycle.ROLE_TITLES
 ANY_ROLE = "*"
 
-# Routes anyone may reach without a session.
-PUBLIC_ROUTES = frozenset({"login_form", "login", "static", "healthz"})
+# Routes anyone may reach without a session. The public page (向社会公开) and its stylesheet are also
+# served without one (web.public_zone): a signed-in user is nobody there.
+PUBLIC_ROUTES = frozenset(
+    {"login_form", "login", "static", "healthz", "public_projects", "public_stylesheet"}
+)
 # The only routes open while a password change is due.
 PASSWORD_CHANGE_ROUTES = frozenset({"password_form", "password_change", "logout"})
 

@@ -34,6 +34,18 @@ class WebSettings(Settings):
         default=20, ge=1, description="Failed sign-ins from one address that make it wait (any user names)."
     )
     throttle_minutes: int = Field(default=10, ge=1, description="The window of the address throttle.")
+    public_burst: int = Field(
+        default=30,
+        ge=1,
+        le=10_000,
+        description="Requests one address may make at once to /public (向社会公开).",
+    )
+    public_per_minute: float = Field(
+        default=60,
+        gt=0,
+        le=60_000,
+        description="Requests a minute one address may make to /public after its burst.",
+    )
     password_max_age_days: int = Field(
         default=90, ge=0, description="Passwords expire after N days (0: never); then a change is forced."
     )
