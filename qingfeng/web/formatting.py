@@ -24,6 +24,9 @@ EVENT_LABELS = {
     "redetected": "再次发现",
     "not_detected": "本期未再发现",
     "publish": "入库",
+    "inspection": "检查发现",
+    "project": "专项治理项目",
+    "institution": "建立健全制度",
 }
 ACCESS_LABELS = {
     "login": "登录",
