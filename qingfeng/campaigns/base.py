@@ -22,6 +22,7 @@ from qingfeng.register.users import audit
 Actor = User | str
 
 ProjectRef = int | str  # a project's id, or its code
+BEIJING_OFFSET = dt.timedelta(hours=8)
 
 
 def actor_name(actor: Actor) -> str:
@@ -54,7 +55,9 @@ class CampaignBase:
 
     @property
     def today(self) -> dt.date:
-        return self.now.date()
+        """The commission's calendar day: ``now`` (naive UTC) in Beijing, UTC+8 all year. The UTC date is
+        still yesterday before 08:00 there, which refused an inspection dated today as in the future."""
+        return (self.now + BEIJING_OFFSET).date()
 
     @property
     def actor(self) -> str:
