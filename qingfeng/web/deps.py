@@ -73,6 +73,7 @@ NAV = (
     ("dashboard", "工作台"),
     ("queue", "线索台账"),
     ("report", "进度月报"),
+    ("campaigns", "专项治理"),
     ("audit", "访问日志"),
     ("admin_users", "用户管理"),
     ("admin_units", "单位管理"),

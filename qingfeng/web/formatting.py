@@ -55,6 +55,8 @@ KEY_LABELS = {
     "company": "企业",
     "project": "工程项目",
     "contract": "合同",
+    "inspection": "检查记录",
+    "finding": "问题序号",
 }
 SUBJECT_KIND_LABELS = {
     "person": "人员",
