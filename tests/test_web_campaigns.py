@@ -162,6 +162,8 @@ def test_the_supervisor_creates_edits_publishes_and_closes_a_project(app):
     assert bad.status_code == 400
     assert flash_errors(bad.text) == ["开始日期「2026-02-30」不是有效日期"]
     assert 'value="村级工程项目专项治理"' in bad.text and "区纪委监委第二监督检查室牵头" in bad.text
+    assert "E01 化整为零规避招标" in bad.text  # the typed code's rules (cjgc is CJGC)
+    assert "<td>MSZJ</td><td>S01, S02" in form  # the codes config/campaigns.yml has rules for
     assert count(app, CampaignProject) == 1
     made = post(supervisor, "/campaigns/new", {**fields, "period_start": "2026-01-01"}, page="/campaigns/new")
     assert made.status_code == 303

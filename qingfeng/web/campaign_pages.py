@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
 
+from qingfeng.campaigns.base import code_of
 from qingfeng.campaigns.config import CampaignsConfig
 from qingfeng.contract import CATALOGUE
 from qingfeng.register.lifecycle import (
@@ -96,7 +97,7 @@ def project_rows(session: Session, *, status: str | None, today: dt.date, warn_d
 
 def project_rules(config: CampaignsConfig, code: str) -> list[tuple[str, str]]:
     """数据比对规则: the rules config/campaigns.yml assigns to the project, with their names."""
-    return [(rule, CATALOGUE[rule].name) for rule in config.rules_of(code)]
+    return [(rule, CATALOGUE[rule].name) for rule in config.rules_of(code_of(code))]
 
 
 def report_due(month: str, due_day: int) -> dt.date:

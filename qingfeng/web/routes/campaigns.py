@@ -181,7 +181,8 @@ def _form_page(
     with request.app.state.sessions() as session:
         units = _active_units(session)
     kept = {values.get("lead_unit", ""), values.get("liaison_unit", "")} - set(units) - {""}
-    rules = project_rules(_config(request), values.get("code") or "") if values.get("code") else []
+    cfg = _config(request)
+    rules = project_rules(cfg, values.get("code") or "")
     return render(
         request,
         "campaign_form.html",
@@ -195,6 +196,7 @@ def _form_page(
         domains=DOMAIN_TITLES,
         statuses=PROJECT_STATUSES,
         rules=rules,
+        configured={code: ", ".join(p.rules) for code, p in cfg.projects.items()},
     )
 
 
