@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from projectkit import add_project
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 from rolematrix import matrix
@@ -40,6 +41,8 @@ PATH_VALUES = {
     "username": "analyst1",
     "action": "unlock",
     "session_id": "0" * 64,
+    "project_id": "1",
+    "task_id": "1",
 }
 
 # The expected access table is the one in docs/ui.md (read, not copied), independent of qingfeng.web.permissions.
@@ -56,6 +59,7 @@ def template_db(tmp_path_factory) -> Path:
         svc = ClueService(session, analyst)
         svc.transition(1, "核查", reason="初步核实")
         svc.dispatch(1, UNITS[0], dt.date.today() + dt.timedelta(days=10))
+        add_project(session)  # project 1 with task 1
     engine.dispose()
     return path
 

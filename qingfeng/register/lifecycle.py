@@ -82,6 +82,9 @@ EVENT_KINDS = (
     "reopen",
     "redetected",
     "not_detected",
+    "inspection",  # 检查发现: a problem an inspection found
+    "project",  # moved to another campaign project, or linked to one after publishing
+    "institution",  # 建立健全制度 recorded on the problem
 )
 ACCESS_ACTIONS = (
     "login",

@@ -271,6 +271,7 @@ def clue_detail(
     session.commit()
     return {
         "clue": describe(clue),
+        "campaign": _campaign_facts(clue),
         "evidence": [
             {"feed": e.feed, "table": e.table_name, "file": e.file, "line": e.line, "note": e.note}
             for e in clue.evidence_rows
@@ -306,10 +307,36 @@ def clue_detail(
                 "sanction_text": r.sanction_text,
                 "org_handling_count": r.org_handling_count,
                 "org_handling_text": r.org_handling_text,
+                "accountability_count": r.accountability_count,
+                "accountability_text": r.accountability_text,
+                "exposure_count": r.exposure_count,
                 "recorded_by": r.recorded_by,
                 "recorded_at": r.recorded_at,
             }
             for r in clue.rectifications
+        ],
+    }
+
+
+def _campaign_facts(clue: Clue) -> dict[str, Any]:
+    """Where a problem came from and where it belongs: its source, its 专项治理 project, the inspection
+    that found it, and the systems built (制度) on it."""
+    project, inspection = clue.project, clue.inspection
+    return {
+        "source": clue.source,
+        "project": {"id": project.id, "code": project.code, "title": project.title} if project else None,
+        "inspection": (
+            {
+                "id": inspection.id,
+                "inspected_on": inspection.inspected_on,
+                "inspecting_unit": inspection.inspecting_unit,
+            }
+            if inspection
+            else None
+        ),
+        "institutions": [
+            {"title": i.title, "issued_on": i.issued_on, "issuer": i.issuer, "recorded_by": i.recorded_by}
+            for i in clue.institutions
         ],
     }
 

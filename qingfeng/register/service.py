@@ -51,6 +51,11 @@ ACTION_TITLES = {
     "view_audit": "查看审计日志",
     "view_report": "查看月报",
     "manage_users": "管理用户",
+    "view_campaign": "查看专项治理项目",
+    "manage_campaigns": "管理专项治理项目",
+    "edit_tasks": "维护任务清单",
+    "record_inspection": "登记检查",
+    "publish": "向社会公开",
 }
 
 
@@ -258,9 +263,13 @@ class ClueService:
         sanction_text: str | None = None,
         org_handling_count: int = 0,
         org_handling_text: str | None = None,
+        accountability_count: int = 0,
+        accountability_text: str | None = None,
+        exposure_count: int = 0,
         expected_version: int | None = None,
     ) -> Rectification:
-        """整改: a clue in 处置 moves to 整改; the liaison's open dispatch counts as answered."""
+        """整改: a clue in 处置 moves to 整改; the liaison's open dispatch counts as answered. The outcomes:
+        persons given 党纪政务处分, 组织处理 or 问责, and cases publicly exposed (通报曝光)."""
         clue = self.load_for_change(clue_id, "rectify", expected_version)
         if clue.status not in (HANDLING, RECTIFYING):
             raise InvalidTransition(f"状态为「{clue.status}」的线索不能登记整改（须处于处置或整改）")
@@ -270,8 +279,15 @@ class ClueService:
             isinstance(recovered_amount, str) and not recovered_amount.strip()
         )
         amount = parse_money(0 if blank else recovered_amount, label="追缴/挽回资金")
-        if not (0 <= sanction_count <= MAX_COUNT and 0 <= org_handling_count <= MAX_COUNT):
-            raise InvalidInput(f"人数应在 0 至 {MAX_COUNT} 之间")
+        counts = {
+            "党纪政务处分人数": sanction_count,
+            "组织处理人数": org_handling_count,
+            "问责人数": accountability_count,
+            "通报曝光起数": exposure_count,
+        }
+        for label, count in counts.items():
+            if isinstance(count, bool) or not isinstance(count, int) or not 0 <= count <= MAX_COUNT:
+                raise InvalidInput(f"{label}应为 0 至 {MAX_COUNT} 之间的整数")
         rect = Rectification(
             clue=clue,
             measures=measures.strip(),
@@ -280,6 +296,9 @@ class ClueService:
             sanction_text=sanction_text,
             org_handling_count=org_handling_count,
             org_handling_text=org_handling_text,
+            accountability_count=accountability_count,
+            accountability_text=accountability_text,
+            exposure_count=exposure_count,
             recorded_by=self.user.username,
             recorded_at=self.now,
         )
@@ -296,7 +315,7 @@ class ClueService:
             from_status=src if moved else None,
             to_status=RECTIFYING if moved else None,
             text=f"整改措施：{rect.measures}；追缴/挽回资金 {amount} 元；党纪政务处分 {sanction_count} 人；"
-            f"组织处理 {org_handling_count} 人",
+            f"组织处理 {org_handling_count} 人；问责 {accountability_count} 人；通报曝光 {exposure_count} 起",
         )
         self._commit(clue, f"rectification {amount}")
         return rect

@@ -73,6 +73,7 @@ NAV = (
     ("dashboard", "工作台"),
     ("queue", "线索台账"),
     ("report", "进度月报"),
+    ("campaigns", "专项治理"),
     ("campaign_report", "治理成效"),
     ("campaign_evaluation", "评估单"),
     ("audit", "访问日志"),

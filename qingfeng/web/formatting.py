@@ -24,6 +24,9 @@ EVENT_LABELS = {
     "redetected": "再次发现",
     "not_detected": "本期未再发现",
     "publish": "入库",
+    "inspection": "检查发现",
+    "project": "专项治理项目",
+    "institution": "建立健全制度",
 }
 ACCESS_LABELS = {
     "login": "登录",
@@ -52,6 +55,8 @@ KEY_LABELS = {
     "company": "企业",
     "project": "工程项目",
     "contract": "合同",
+    "inspection": "检查记录",
+    "finding": "问题序号",
 }
 SUBJECT_KIND_LABELS = {
     "person": "人员",

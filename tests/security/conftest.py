@@ -17,6 +17,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from projectkit import add_project
 from sqlalchemy import select
 
 from qingfeng.register.db import session_factory
@@ -113,6 +114,7 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None, args: list
         service = ClueService(session, analyst)
         service.transition(1, "核查", reason="初步核实")
         service.dispatch(1, UNITS[0], dt.date.today() + dt.timedelta(days=10))
+        add_project(session)  # project 1 with task 1: the campaign routes' path values
     engine.dispose()
     write_relations(cfg)
     port = free_port()

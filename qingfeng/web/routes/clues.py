@@ -16,13 +16,15 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from qingfeng.campaigns.service import CampaignService
 from qingfeng.register.bounds import AHEAD_DAYS, parse_day, parse_money, parse_version, valid_id
-from qingfeng.register.errors import NotFound, PermissionDenied, RegisterError
-from qingfeng.register.lifecycle import CLOSED, STATUSES, TRANSITIONS
+from qingfeng.register.errors import InvalidInput, NotFound, PermissionDenied, RegisterError
+from qingfeng.register.lifecycle import CLOSED, SOURCE_TITLES, STATUSES, TRANSITIONS
 from qingfeng.register.models import Unit, User
 from qingfeng.register.queries import clue_detail as load_detail
 from qingfeng.register.service import ClueService
-from qingfeng.web import accounts
+from qingfeng.web import accounts, permissions
+from qingfeng.web.campaign_pages import beijing_today, project_choices
 from qingfeng.web.deps import client_ip, flash, orm_user, render
 from qingfeng.web.graph import clue_graph
 from qingfeng.web.masking import Masker
@@ -80,6 +82,7 @@ def clue_detail(request: Request, clue_id: ClueId) -> Response:
         except PermissionDenied as exc:
             raise HTTPException(403, exc.message) from exc
         units = list(session.scalars(select(Unit.name).where(Unit.active.is_(True)).order_by(Unit.name)))
+        projects = project_choices(session) if permissions.can(current.role, "transition") else []
         assignees = list(
             session.execute(
                 select(User.username, User.display_name)
@@ -103,6 +106,9 @@ def clue_detail(request: Request, clue_id: ClueId) -> Response:
         legal_statuses=legal,
         other_statuses=others,
         today=dt.date.today().isoformat(),
+        beijing_today=beijing_today().isoformat(),
+        projects=projects,
+        source_titles=SOURCE_TITLES,
     )
 
 
@@ -115,18 +121,20 @@ def _act(
     request: Request,
     clue_id: int,
     done: str,
-    action: Callable[[ClueService, int | None], Any],
+    action: Callable[[Any, int | None], Any],
     version: str | None,
+    service_class: type[ClueService] | type[CampaignService] = ClueService,
 ) -> Response:
-    """Run one service action with the form's version (the optimistic lock: required for a change, a
-    missing or malformed one is a 400; ``None`` for a comment); show the service's message (success or
-    refusal) on the detail page."""
+    """Run one service action (``ClueService``, or ``CampaignService`` for the project and the
+    institutions) with the form's version (the optimistic lock: required for a change, a missing or
+    malformed one is a 400; ``None`` for an addition); show the service's message (success or refusal)
+    on the detail page."""
     try:
         expected = None if version is None else parse_version(version)
     except RegisterError as exc:
         return _refused(request, exc)
     with request.app.state.sessions() as session:
-        service = ClueService(
+        service = service_class(
             session, orm_user(session, request.state.user), require_version=True, ip=client_ip(request)
         )
         try:
@@ -234,6 +242,9 @@ def clue_rectify(
     sanction_text: Annotated[str, Form(max_length=4000)] = "",
     org_handling_count: Annotated[int, Form(ge=0, le=10_000)] = 0,
     org_handling_text: Annotated[str, Form(max_length=4000)] = "",
+    accountability_count: Annotated[int, Form(ge=0, le=10_000)] = 0,
+    accountability_text: Annotated[str, Form(max_length=4000)] = "",
+    exposure_count: Annotated[int, Form(ge=0, le=10_000)] = 0,
     version: Annotated[str, Form()] = "",
 ) -> Response:
     try:  # NaN, infinity, negative, more than two decimals or beyond Numeric(18, 2): refused
@@ -252,7 +263,51 @@ def clue_rectify(
             sanction_text=sanction_text or None,
             org_handling_count=org_handling_count,
             org_handling_text=org_handling_text or None,
+            accountability_count=accountability_count,
+            accountability_text=accountability_text or None,
+            exposure_count=exposure_count,
             expected_version=v,
         ),
         version,
+    )
+
+
+@router.post("/clues/{clue_id}/project", name="clue_move")
+def clue_move(
+    request: Request,
+    clue_id: ClueId,
+    project: Annotated[str, Form(max_length=20)] = "",
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    version: Annotated[str, Form()] = "",
+) -> Response:
+    """Put the problem in another 专项治理 project (the picker sends its id), or in none (empty)."""
+    target = project.strip()
+    if target and not (target.isascii() and target.isdigit()):
+        return _refused(request, InvalidInput(f"专项治理项目「{target[:20]}」无效"))
+    return _act(
+        request,
+        clue_id,
+        "已移入该专项治理项目。" if target else "已移出专项治理项目。",
+        lambda s, v: s.move_clue(clue_id, int(target) if target else None, reason=reason, expected_version=v),
+        version,
+        CampaignService,
+    )
+
+
+@router.post("/clues/{clue_id}/institution", name="clue_institution")
+def clue_institution(
+    request: Request,
+    clue_id: ClueId,
+    title: Annotated[str, Form(max_length=1000)] = "",
+    issued_on: Annotated[str, Form(max_length=100)] = "",
+    issuer: Annotated[str, Form(max_length=1000)] = "",
+) -> Response:
+    """建立健全制度 on the problem: it only adds (no version); it counts for the problem's project."""
+    return _act(
+        request,
+        clue_id,
+        f"已登记制度《{title.strip()[:60]}》。",
+        lambda s, _v: s.record_institution(title, issued_on=issued_on, issuer=issuer, clue_id=clue_id),
+        None,
+        CampaignService,
     )
