@@ -1,7 +1,7 @@
 """专项治理 in Debian's headless Chromium (Playwright), as the supervisor: create a project and a task,
 record an inspection with one finding, work the finding through 核查 → 处置 (dispatched to a unit) →
 整改 (funds recovered, a sanction, 问责, 通报曝光) → 销号, add a system built (制度); then the campaign
-report (``/campaigns/report``) and the public page (``/public``) show the changed figures, read before
+report (``/reports/campaign``) and the public page (``/public``) show the changed figures, read before
 and after the work. Screenshots: test-artifacts/."""
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ pytestmark = pytest.mark.browser
 
 TITLE = "农村低保专项治理"
 FINDING = "低保对象死亡后未及时停发"
-RECOVERED = Decimal("36800.00")  # 3.68 万元 exactly, as the headline rounds
+RECOVERED = Decimal("37000.00")  # 3.7 万元: exact in the headline (2 decimals) and on the public page (1)
 INSTITUTION = "低保对象死亡信息比对制度"
 
 
@@ -79,7 +79,7 @@ HEADLINE = {  # figure → the headline sentence's words around it (qingfeng.cam
 
 def report_figures(page, base: str) -> dict[str, Decimal]:
     """The headline of the campaign report page (its default period: the year to date)."""
-    page.goto(f"{base}/campaigns/report")
+    page.goto(f"{base}/reports/campaign")
     text = page.inner_text("main")
     found = {}
     for figure, pattern in HEADLINE.items():
@@ -89,37 +89,35 @@ def report_figures(page, base: str) -> dict[str, Decimal]:
     return found
 
 
-PUBLIC_COLUMNS = {"rectified": "整改", "institutions": "制度", "recovered": "资金", "exposed": "曝光"}
+PUBLIC_FIGURES = {"rectified": "整改", "institutions": "制度", "recovered": "资金", "exposed": "曝光"}
 
 
 def public_figures(page, base: str) -> dict[str, Decimal]:
-    """The project's row of the public page (no session), by its column headers; a recovered amount in
-    万元 is turned into yuan, a figure shown as below the disclosure threshold ("<1") is 0."""
+    """The project's card on the public page (no session), by its figure titles; an amount in 万元 is
+    turned into yuan, a figure withheld below the disclosure threshold (少于N, 不单独公布) is 0."""
     public = page.context.browser.new_context(locale="zh-CN")
     reader = public.new_page()
     reader.goto(f"{base}/public")
     assert "/login" not in reader.url
-    cells = reader.evaluate(
+    pairs = reader.evaluate(
         """title => {
-          const row = [...document.querySelectorAll('tr')].find(r => r.innerText.includes(title));
-          if (!row) return null;
-          const heads = [...row.closest('table').querySelectorAll('thead th')].map(h => h.innerText);
-          return heads.map((h, i) => [h, row.cells[i] ? row.cells[i].innerText : '']);
+          const card = [...document.querySelectorAll('section.project')]
+            .find(s => s.querySelector('h2') && s.querySelector('h2').innerText.trim() === title);
+          if (!card) return null;
+          return [...card.querySelectorAll('dl.figures > div')]
+            .map(d => [d.querySelector('dt').innerText, d.querySelector('dd').innerText]);
         }""",
         TITLE,
     )
     shot(reader, "campaign-public")
     public.close()
-    assert cells, f"{TITLE} is not on the public page"
+    assert pairs, f"{TITLE} is not on the public page"
     found: dict[str, Decimal] = {}
-    for figure, word in PUBLIC_COLUMNS.items():
-        head, value = next((h, v) for h, v in cells if word in h)
+    for figure, word in PUBLIC_FIGURES.items():
+        head, value = next((h, v) for h, v in pairs if word in h)
         text = value.replace(",", "").strip()
-        number = (
-            Decimal(0)
-            if text in ("", "—", "-") or text.startswith("<")
-            else Decimal(re.sub(r"[^\d.]", "", text))
-        )
+        withheld = text in ("", "—", "-") or text.startswith(("少于", "不单独"))
+        number = Decimal(0) if withheld else Decimal(re.sub(r"[^\d.]", "", text))
         found[figure] = number * 10000 if "万元" in head + value else number
     return found
 
@@ -198,7 +196,7 @@ def test_a_campaign_from_project_to_closed_problem_moves_the_report_and_the_publ
     page.click("#form-rectify button")
     page.wait_for_load_state("networkidle")
     rectified = page.inner_text("#rectifications")
-    assert "36,800.00" in rectified and "2 人 对民政办负责人问责" in rectified and "1 起" in rectified
+    assert "37,000.00" in rectified and "2 人 对民政办负责人问责" in rectified and "1 起" in rectified
     page.fill("#form-close input[name=reason]", "整改到位,资金已追回")
     page.click("#form-close button")
     page.wait_for_load_state("networkidle")
@@ -227,7 +225,7 @@ def test_a_campaign_from_project_to_closed_problem_moves_the_report_and_the_publ
     }
     shot(page, "campaign-5-report")
     public_after = public_figures(page, server)
-    assert {k: public_after[k] - public_before[k] for k in PUBLIC_COLUMNS} == {
+    assert {k: public_after[k] - public_before[k] for k in PUBLIC_FIGURES} == {
         "rectified": 1,
         "institutions": 1,
         "exposed": 1,
