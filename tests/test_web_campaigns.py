@@ -12,8 +12,8 @@ from decimal import Decimal
 from pathlib import Path
 
 import pytest
-from projectkit import add_project
 from fastapi.testclient import TestClient
+from projectkit import add_project
 from sqlalchemy import func, select
 from test_web_security import csrf_of, login, make_app
 

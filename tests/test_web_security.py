@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from projectkit import add_project
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
+from projectkit import add_project
 from rolematrix import matrix
 from sqlalchemy import func, inspect, select
 

@@ -114,7 +114,9 @@ def start_server(home: Path, extra_env: dict[str, str] | None = None, args: list
         service = ClueService(session, analyst)
         service.transition(1, "核查", reason="初步核实")
         service.dispatch(1, UNITS[0], dt.date.today() + dt.timedelta(days=10))
-        add_project(session)  # project 1 with task 1: the campaign routes' path values
+        add_project(
+            session, code="LYJC", title="路由检查用项目"
+        )  # project 1 and task 1 for the route walk (not public)
     engine.dispose()
     write_relations(cfg)
     port = free_port()

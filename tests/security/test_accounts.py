@@ -368,7 +368,10 @@ def _original(live, row_id: int) -> str:
 
     rows = _rows(live, AccessLog, AccessLog.id == row_id)
     row = rows[0]
-    for candidate in ("anonymous", "analyst1", "admin1", "auditor1", "liaison1", "liaison2", "super1"):
+    usernames = {r.username for r in _rows(live, AccessLog, AccessLog.id != row_id)}
+    for candidate in sorted(
+        usernames | {"anonymous", "analyst1", "admin1", "auditor1", "liaison1", "liaison2", "super1"}
+    ):
         fields = {k: getattr(row, k) for k in audit_chain.FIELDS}
         fields["username"] = candidate
         if audit_chain.record_hash(str(row.prev_hash), fields) == row.hash:
