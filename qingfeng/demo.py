@@ -3,7 +3,9 @@
 Generates the sample district, drops its files into the per-feed inboxes, runs every ingest DAG,
 the cross-match DAG and the monthly report DAG through Airflow (``DAG.test()`` in one child
 process, SQLite metadata under ``<home>/airflow``), leaves the clues in the register, then starts
-the analyst UI and prints where to look.
+the analyst UI and prints where to look. The campaign projects of the sample district
+(``qingfeng.campaigns.demo_seed``) are seeded before the pipeline, so that its clues link to them
+as they are published, and worked on after it.
 """
 
 from __future__ import annotations
@@ -57,6 +59,13 @@ def demo(settings: Settings, households: int, seed: int, serve: bool, port: int)
     delivered = fill_inboxes(settings, district_dir)
     console.print(f"[green]✓[/] inboxes: {sum(delivered.values())} files in {home / 'inbox'}/<feed>/")
 
+    year = int(meta.get("year") or int(as_of[:4]) - 1)
+    seeded = seed_campaigns(settings, year)
+    console.print(
+        f"[green]✓[/] campaigns: {seeded.get('projects', 0)} projects, {seeded.get('tasks', 0)} tasks, "
+        f"{seeded.get('inspections', 0)} inspections added for {year}"
+    )
+
     from qingfeng import airflow_env
 
     with console.status("preparing Airflow metadata (SQLite) …"):
@@ -87,9 +96,10 @@ def demo(settings: Settings, households: int, seed: int, serve: bool, port: int)
         fail(f"DAG {stuck} failed:\n" + "\n".join(messages) + f"\nAirflow log: {log_path}")
 
     clue_count = count_clues(settings)
-    ensure_demo_user(settings)
+    worked = seed_campaigns(settings, year)
     console.print(
-        f"[green]✓[/] pipeline done in {time.perf_counter() - started:.0f}s: {clue_count} clues in the register"
+        f"[green]✓[/] pipeline done in {time.perf_counter() - started:.0f}s: {clue_count} clues in the register, "
+        f"{linked_clues(settings)} in campaign projects ({worked.get('steps', 0)} lifecycle steps taken)"
     )
     print_where_to_look(console, settings, district_dir, port)
     if serve:
@@ -187,6 +197,52 @@ def count_clues(settings: Settings) -> int:
         engine.dispose()
 
 
+def seed_campaigns(settings: Settings, year: int) -> dict[str, int]:
+    """The demo's campaign year (idempotent), acting as the demo supervisor; migrates the register first."""
+    from sqlalchemy import select
+
+    from qingfeng.campaigns.config import CampaignsConfigError, campaigns_config
+    from qingfeng.campaigns.demo_seed import seed_demo_campaigns
+    from qingfeng.campaigns.linking import rule_projects
+    from qingfeng.register.db import make_engine, session_factory, upgrade
+    from qingfeng.register.errors import RegisterError
+    from qingfeng.register.models import User
+
+    upgrade(settings.resolved_register_url)
+    ensure_demo_user(settings)
+    engine = make_engine(settings.resolved_register_url)
+    try:
+        mapping = rule_projects(campaigns_config(Path(settings.campaigns_config)))
+        with session_factory(engine)() as session:
+            user = session.scalar(select(User).where(User.username == DEMO_USER))
+            assert user is not None
+            return seed_demo_campaigns(session, user, year=year, mapping=mapping)
+    except (CampaignsConfigError, RegisterError) as exc:
+        fail(f"demo campaigns: {exc}")
+        return {}
+    finally:
+        engine.dispose()
+
+
+def linked_clues(settings: Settings) -> int:
+    from sqlalchemy import func, select
+
+    from qingfeng.register.db import make_engine
+    from qingfeng.register.models import Clue
+
+    engine = make_engine(settings.resolved_register_url)
+    try:
+        with engine.connect() as conn:
+            stmt = (
+                select(func.count())
+                .select_from(Clue)
+                .where(Clue.project_id.is_not(None), Clue.source == "rule")
+            )
+            return int(conn.execute(stmt).scalar_one())
+    finally:
+        engine.dispose()
+
+
 def ensure_demo_user(settings: Settings) -> None:
     """A supervisor account for the demo UI (created once)."""
     from sqlalchemy import select
@@ -234,6 +290,7 @@ def print_where_to_look(console: Console, settings: Settings, district_dir: Path
     )
     table.add_row("analyst UI", f"http://127.0.0.1:{port}/   login {DEMO_USER} / {DEMO_PASSWORD}")
     table.add_row("clues", f"qingfeng clues list --home {home}")
+    table.add_row("campaigns", f"qingfeng campaigns list --home {home}")
     console.print(table)
 
 

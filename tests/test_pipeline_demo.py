@@ -18,7 +18,7 @@ def test_demo_runs_every_dag_and_leaves_clues_in_the_register(tmp_path: Path) ->
     from sqlalchemy.orm import Session
 
     from qingfeng.register.db import make_engine
-    from qingfeng.register.models import Clue, PipelineRun
+    from qingfeng.register.models import CampaignProject, Clue, Event, PipelineRun
 
     home = tmp_path / "home"
     env = dict(os.environ, QINGFENG_SPARK_MASTER="local[2]", QINGFENG_SPARK_DRIVER_MEMORY="2g", COLUMNS="200")
@@ -36,9 +36,20 @@ def test_demo_runs_every_dag_and_leaves_clues_in_the_register(tmp_path: Path) ->
         with Session(engine) as session:
             clues = session.scalar(select(func.count()).select_from(Clue))
             runs = list(session.scalars(select(PipelineRun)))
+            projects = session.scalar(select(func.count()).select_from(CampaignProject))
+            rule_clues = select(func.count()).select_from(Clue).where(Clue.source == "rule")
+            unlinked = session.scalar(rule_clues.where(Clue.project_id.is_(None)))
+            linked_later = session.scalar(
+                select(func.count()).select_from(Event).where(Event.kind == "project")
+            )
+            closed = session.scalar(rule_clues.where(Clue.status == "销号"))
     finally:
         engine.dispose()
     assert clues and clues > 0
+    # the campaign projects were seeded before the pipeline: every rule clue linked as it was published
+    assert projects == 6 and unlinked == 0 and linked_later == 0
+    assert closed and closed > 0, "the demo works the first rule clues of each project to 销号"
+    assert "in campaign projects" in out
     assert len(runs) == 1 and runs[0].input_files, "the Airflow run is recorded with the files it read"
     assert (home / "airflow" / "airflow.db").exists()
     assert list((home / "reports").glob("monthly-*.json"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
+from qingfeng.campaigns.linking import ProjectLinker
 from qingfeng.contract import DOMAINS, RulesConfig, fingerprint
 from qingfeng.register.bounds import parse_money
 from qingfeng.register.errors import InvalidInput
@@ -42,6 +43,7 @@ class RunInfo:
 class PublishSummary:
     run_id: int
     per_rule: dict[str, dict[str, int]]
+    linked: dict[str, int] = field(default_factory=dict)  # new clues per campaign project code
 
     @property
     def totals(self) -> dict[str, int]:
@@ -51,7 +53,12 @@ class PublishSummary:
         return dict(total)
 
     def as_dict(self) -> dict[str, Any]:
-        return {"run_id": self.run_id, "per_rule": self.per_rule, "totals": self.totals}
+        return {
+            "run_id": self.run_id,
+            "per_rule": self.per_rule,
+            "totals": self.totals,
+            "linked": self.linked,
+        }
 
 
 def _date(value: Any) -> dt.date | None:
@@ -198,7 +205,11 @@ def rules_that_ran(run: RunInfo) -> list[str] | None:
 
 
 def _publish(
-    session: Session, clues: Iterable[dict[str, Any]], run: RunInfo, risk_weights: RiskWeights | None = None
+    session: Session,
+    clues: Iterable[dict[str, Any]],
+    run: RunInfo,
+    risk_weights: RiskWeights | None = None,
+    projects: Mapping[str, str] | None = None,
 ) -> PublishSummary:
     started = _naive_utc(run.started_at) or utcnow()
     run_as_of = _date(run.as_of)
@@ -214,6 +225,8 @@ def _publish(
     for r in rules_ran:
         per_rule[r].update({k: 0 for k in OUTCOMES})
 
+    linker = ProjectLinker(session, projects or {})
+    linked: Counter[str] = Counter()
     existing = {
         clue.fingerprint: clue
         for clue in session.scalars(
@@ -226,6 +239,10 @@ def _publish(
         if clue is None:
             clue = Clue(fingerprint=fp, rule=c["rule"], status=FOUND, first_seen=as_of)
             _apply_facts(clue, c, as_of)
+            project = linker.project_for(c["rule"], as_of)
+            if project is not None:
+                clue.project_id = project.id
+                linked[project.code] += 1
             session.add(clue)
             per_rule[c["rule"]]["new"] += 1
             continue
@@ -288,12 +305,12 @@ def _publish(
         started_at=started,
         finished_at=utcnow(),
         input_files=_jsonable(list(run.input_files or [])),
-        counts=_jsonable({**(run.counts or {}), "publish": summary, "risk": risk}),
+        counts=_jsonable({**(run.counts or {}), "publish": summary, "risk": risk, "linked": dict(linked)}),
         status="published",
     )
     session.add(pr)
     session.flush()
-    return PublishSummary(run_id=pr.id, per_rule=summary)
+    return PublishSummary(run_id=pr.id, per_rule=summary, linked=dict(sorted(linked.items())))
 
 
 def publish(
@@ -302,14 +319,17 @@ def publish(
     run: RunInfo,
     *,
     risk_weights: RiskWeights | None = None,
+    projects: Mapping[str, str] | None = None,
 ) -> PublishSummary:
     """Upsert clues on their fingerprint in ONE transaction, then recompute the stored subject risk over
-    all active clues (same transaction); see docs/register.md for the rules."""
+    all active clues (same transaction); see docs/register.md for the rules. ``projects`` (rule →
+    campaign project code, config/campaigns.yml) links each NEW clue to its project (docs/campaigns.md);
+    without it no clue is linked."""
     if isinstance(target, Engine):
         with Session(target, expire_on_commit=False) as session, session.begin():
-            return _publish(session, clues, run, risk_weights)
+            return _publish(session, clues, run, risk_weights, projects)
     try:
-        summary = _publish(target, clues, run, risk_weights)
+        summary = _publish(target, clues, run, risk_weights, projects)
         target.commit()
         return summary
     except BaseException:
@@ -323,6 +343,14 @@ def configured_weights(settings: Settings) -> RiskWeights:
     if path is None or not Path(path).exists():
         return RiskWeights()
     return RiskWeights.from_config(RulesConfig.load(Path(path)))
+
+
+def configured_projects(settings: Settings) -> dict[str, str]:
+    """rule → campaign project code from ``settings.campaigns_config`` (none without the file)."""
+    from qingfeng.campaigns.config import campaigns_config
+    from qingfeng.campaigns.linking import rule_projects
+
+    return rule_projects(campaigns_config(Path(settings.campaigns_config)))
 
 
 def read_lake_clues(settings: Settings) -> list[dict[str, Any]]:
@@ -365,7 +393,13 @@ def publish_from_lake(
     clues = read_lake_clues(settings)
     engine = make_engine(settings.resolved_register_url)
     try:
-        summary = publish(engine, clues, run, risk_weights=configured_weights(settings))
+        summary = publish(
+            engine,
+            clues,
+            run,
+            risk_weights=configured_weights(settings),
+            projects=configured_projects(settings),
+        )
     finally:
         engine.dispose()
     return {"clues_read": len(clues), **summary.as_dict()}
