@@ -24,9 +24,9 @@ from test_browser_ui import (  # the Chromium fixture and the sign-in and screen
     sign_in,
 )
 
+from qingfeng.campaigns.periods import beijing_today
 from qingfeng.settings import PROJECT_ROOT
 from qingfeng.synth.sample_register import UNITS, seed
-from qingfeng.web.campaign_pages import beijing_today
 from qingfeng.web.settings import web_settings
 
 pytestmark = pytest.mark.browser

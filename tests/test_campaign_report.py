@@ -27,6 +27,7 @@ from qingfeng.campaigns.report import (
     NO_PROJECT,
     OUTCOME_COLUMNS,
     campaign_report,
+    default_period,
     project_figures,
     wan_yuan,
 )
@@ -180,3 +181,16 @@ def test_record_sheets_follow_the_viewers_masking(session, year):
         subjects = [row[6] for row in book["发现问题线索"].iter_rows(min_row=2, values_only=True)]
         assert len(subjects) == 6 and any(shown in (s or "") for s in subjects)
         assert not any("330109198001011234" in (s or "") for s in subjects) or masker.full
+
+
+def test_the_default_period_reports_a_running_campaign_whole(session, year):
+    # mid-2025: XWPX (from 2024-09-01) ended this year, so its start opens the period
+    assert default_period(session, dt.date(2025, 7, 1)) == (dt.date(2024, 9, 1), dt.date(2025, 7, 1))
+    # 2026: only CJGC (from 2025-03-01, no end) still runs; MSZJ and XWPX ended last year, NEW is 筹备
+    assert default_period(session, TODAY) == (dt.date(2025, 3, 1), TODAY)
+    # years later CJGC, with no end, still runs
+    assert default_period(session, dt.date(2031, 5, 1)) == (dt.date(2025, 3, 1), dt.date(2031, 5, 1))
+
+
+def test_with_no_running_project_the_default_period_is_this_calendar_year(session):
+    assert default_period(session, TODAY) == (dt.date(2026, 1, 1), TODAY)

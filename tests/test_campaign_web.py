@@ -4,7 +4,6 @@ workbook reads back with numbers as numbers, bad input is a clear 400/404, views
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 import io
 import re
@@ -30,6 +29,7 @@ from test_web_security import login
 
 from qingfeng.campaigns.config import EvaluationConfig
 from qingfeng.campaigns.evaluation import evaluate
+from qingfeng.campaigns.periods import beijing_today
 from qingfeng.campaigns.report import OUTCOME_COLUMNS
 from qingfeng.register.db import session_factory
 from qingfeng.register.models import AccessLog
@@ -139,9 +139,9 @@ def test_one_project_report_and_defaults(analyst, app):
     assert page.status_code == 200 and "专项治理工作成效(MSZJ 民生资金专项治理)" in page.text
     assert "共开展检查2次" in text_of(page.text) and 'data-project="-"' not in page.text
     default = analyst.get("/reports/campaign")
-    today = dt.date.today()
+    today = beijing_today()
     assert default.status_code == 200
-    assert f'name="from" value="{today.year}-01-01"' in default.text
+    assert 'name="from" value="2025-03-01"' in default.text  # CJGC, from 2025-03-01 with no end, runs
     assert f'name="to" value="{today.isoformat()}"' in default.text
     assert "<svg" in default.text and 'class="chart"' in default.text
 

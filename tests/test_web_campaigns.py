@@ -17,6 +17,7 @@ from projectkit import add_project
 from sqlalchemy import func, select
 from test_web_security import csrf_of, login, make_app
 
+from qingfeng.campaigns.periods import beijing_today
 from qingfeng.campaigns.service import CampaignService, Finding
 from qingfeng.register.db import session_factory
 from qingfeng.register.models import (
@@ -29,7 +30,6 @@ from qingfeng.register.models import (
     Rectification,
 )
 from qingfeng.synth.sample_register import UNITS, seed
-from qingfeng.web.campaign_pages import beijing_today
 from qingfeng.web.routes.campaigns import findings_of
 
 TODAY = beijing_today()

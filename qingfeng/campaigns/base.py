@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
+from qingfeng.campaigns.periods import beijing_day
 from qingfeng.register.bounds import day_range, valid_id
 from qingfeng.register.errors import ConflictError, InvalidInput, NotFound
 from qingfeng.register.models import CampaignProject, Clue, Event, Unit, User, utcnow
@@ -22,7 +23,6 @@ from qingfeng.register.users import audit
 Actor = User | str
 
 ProjectRef = int | str  # a project's id, or its code
-BEIJING_OFFSET = dt.timedelta(hours=8)
 
 
 def actor_name(actor: Actor) -> str:
@@ -57,7 +57,7 @@ class CampaignBase:
     def today(self) -> dt.date:
         """The commission's calendar day: ``now`` (naive UTC) in Beijing, UTC+8 all year. The UTC date is
         still yesterday before 08:00 there, which refused an inspection dated today as in the future."""
-        return (self.now + BEIJING_OFFSET).date()
+        return beijing_day(self.now)
 
     @property
     def actor(self) -> str:

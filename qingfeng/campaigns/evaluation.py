@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from qingfeng.campaigns.config import EvaluationConfig
-from qingfeng.campaigns.periods import beijing_day, day_bounds, months_between
+from qingfeng.campaigns.periods import beijing_day, day_bounds, months_between, report_due
 from qingfeng.register.errors import InvalidInput
 from qingfeng.register.lifecycle import PROJECT_PLANNED, TASK_CANCELLED, TASK_DONE
 from qingfeng.register.models import (
@@ -113,12 +113,6 @@ def plain(value: Decimal | float) -> str:
     return f"{Decimal(str(value)).normalize():f}"
 
 
-def due_date(month: str, due_day: int) -> dt.date:
-    """The last day a month's report is on time: ``due_day`` of the next month."""
-    y, m = int(month[:4]), int(month[5:7])
-    return dt.date(y + (m == 12), m % 12 + 1, due_day)
-
-
 def _months(p: CampaignProject, start: dt.date, end: dt.date) -> list[str]:
     first, last = max(start, p.period_start), min(end, p.period_end or end)
     return months_between(first, last) if first <= last else []
@@ -173,7 +167,7 @@ def _late_reports(
     out: dict[int, list[Basis]] = defaultdict(list)
     for p in projects:
         for month in _months(p, start, as_of):
-            due = due_date(month, due_day)
+            due = report_due(month, due_day)
             if due >= as_of:
                 continue
             day = submitted.get((p.id, month))
@@ -334,7 +328,7 @@ def _reminders(
             )
         )
     )
-    due = due_date(last_month, config.report_due_day)
+    due = report_due(last_month, config.report_due_day)
     threshold = Decimal(str(config.remind_below))
     out = []
     for s in scores:

@@ -31,6 +31,18 @@ def beijing_day(stamp: dt.datetime) -> dt.date:
     return (stamp + BEIJING_OFFSET).date()
 
 
+def beijing_today() -> dt.date:
+    """The commission's calendar day, whatever the server's time zone."""
+    return (dt.datetime.now(dt.UTC).replace(tzinfo=None) + BEIJING_OFFSET).date()
+
+
+def report_due(month: str, due_day: int) -> dt.date:
+    """The last day a month's ("YYYY-MM") report is on time: ``due_day`` of the next month (config
+    ``evaluation.report_due_day``)."""
+    year, number = int(month[:4]), int(month[5:7])
+    return dt.date(year + (number == 12), number % 12 + 1, due_day)
+
+
 def date_month(session: Session, column: Any) -> Any:
     """'YYYY-MM' of a date column, in the backend's SQL (a literal format: GROUP BY repeats it exactly)."""
     if session.get_bind().dialect.name == "sqlite":

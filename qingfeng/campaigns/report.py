@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from qingfeng.campaigns.periods import date_month, day_bounds, months_between, place_key, stamp_month
 from qingfeng.register.errors import InvalidInput, NotFound
-from qingfeng.register.lifecycle import CLOSED, TASK_CANCELLED, TASK_DONE, TASK_OPEN
+from qingfeng.register.lifecycle import CLOSED, PROJECT_PLANNED, TASK_CANCELLED, TASK_DONE, TASK_OPEN
 from qingfeng.register.models import (
     CampaignProject,
     CampaignTask,
@@ -418,6 +418,20 @@ def project_figures(
         return []
     tally = _tally(session, start, end, project_id)
     return _rows(projects, tally, _task_counts(session, today or dt.date.today(), project_id))
+
+
+def default_period(session: Session, today: dt.date) -> tuple[dt.date, dt.date]:
+    """What the pages show when no period is asked for: from the start of the earliest project still
+    running (or ended this year) to today, so a campaign that began last year is reported whole;
+    1 January of this year to today when there is none."""
+    new_year = dt.date(today.year, 1, 1)
+    earliest = session.scalar(
+        select(func.min(CampaignProject.period_start)).where(
+            CampaignProject.status != PROJECT_PLANNED,
+            (CampaignProject.period_end.is_(None)) | (CampaignProject.period_end >= new_year),
+        )
+    )
+    return (min(earliest, today) if earliest else new_year), today
 
 
 def project_by_code(session: Session, code: str) -> CampaignProject:

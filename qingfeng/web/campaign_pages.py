@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from qingfeng.campaigns.base import code_of
 from qingfeng.campaigns.config import CampaignsConfig
+from qingfeng.campaigns.periods import beijing_day, report_due
 from qingfeng.contract import CATALOGUE
 from qingfeng.register.lifecycle import (
     OPEN_STATUSES,
@@ -23,19 +24,8 @@ from qingfeng.register.lifecycle import (
     TASK_OPEN,
 )
 from qingfeng.register.models import CampaignProject, CampaignTask, Clue, Inspection
-from qingfeng.web.formatting import BEIJING
 
 PROBLEM_LIMIT = 200  # problems listed on a project page (the counts cover them all)
-
-
-def beijing_today() -> dt.date:
-    """The commission's calendar day, whatever the server's time zone."""
-    return dt.datetime.now(BEIJING).date()
-
-
-def beijing_day(stamp: dt.datetime) -> dt.date:
-    """A stored naive-UTC time as the day it was in Beijing."""
-    return stamp.replace(tzinfo=dt.UTC).astimezone(BEIJING).date()
 
 
 # -- the project list ------------------------------------------------------------------------------
@@ -98,13 +88,6 @@ def project_rows(session: Session, *, status: str | None, today: dt.date, warn_d
 def project_rules(config: CampaignsConfig, code: str) -> list[tuple[str, str]]:
     """数据比对规则: the rules config/campaigns.yml assigns to the project, with their names."""
     return [(rule, CATALOGUE[rule].name) for rule in config.rules_of(code_of(code))]
-
-
-def report_due(month: str, due_day: int) -> dt.date:
-    """The last day a month's report is on time: ``due_day`` of the next month (config
-    ``evaluation.report_due_day``, the rule the evaluation scores)."""
-    year, number = int(month[:4]), int(month[5:7])
-    return dt.date(year + (number == 12), number % 12 + 1, due_day)
 
 
 @dataclass(frozen=True)

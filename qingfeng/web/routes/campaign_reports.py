@@ -18,9 +18,16 @@ from sqlalchemy.orm import Session
 from qingfeng.campaigns import exports as campaign_exports
 from qingfeng.campaigns.config import CampaignsConfigError, EvaluationConfig, campaigns_config
 from qingfeng.campaigns.evaluation import ITEM_TITLES, Evaluation, evaluate, plain
-from qingfeng.campaigns.periods import beijing_day, parse_period
+from qingfeng.campaigns.periods import beijing_day, beijing_today, parse_period
 from qingfeng.campaigns.records import KINDS, figure_records
-from qingfeng.campaigns.report import FIGURE_TITLES, FIGURES, NO_PROJECT, CampaignReport, campaign_report
+from qingfeng.campaigns.report import (
+    FIGURE_TITLES,
+    FIGURES,
+    NO_PROJECT,
+    CampaignReport,
+    campaign_report,
+    default_period,
+)
 from qingfeng.register.bounds import parse_page, valid_id
 from qingfeng.register.errors import RegisterError
 from qingfeng.register.lifecycle import SOURCE_TITLES
@@ -54,12 +61,12 @@ def _bad(exc: RegisterError) -> HTTPException:
 
 
 def _query(request: Request, session: Session) -> Query:
-    """``from``/``to`` (default: 1 January of this year to today) and ``project`` (an id, 0 for the
+    """``from``/``to`` (default: ``report.default_period``) and ``project`` (an id, 0 for the
     records of no project, empty for the district): a bad value is a 400 naming it, an unknown project 404."""
     q = request.query_params
-    today = dt.date.today()
+    first, today = default_period(session, beijing_today())
     try:
-        start, end = parse_period(q.get("from") or f"{today.year}-01-01", q.get("to") or today.isoformat())
+        start, end = parse_period(q.get("from") or first.isoformat(), q.get("to") or today.isoformat())
     except RegisterError as exc:
         raise _bad(exc) from exc
     text = (q.get("project") or "").strip()

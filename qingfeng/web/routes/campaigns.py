@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from qingfeng.campaigns.config import CampaignsConfig, campaigns_config
+from qingfeng.campaigns.periods import beijing_today
 from qingfeng.campaigns.projects import FIELDS as PROJECT_FIELDS
 from qingfeng.campaigns.service import CampaignService, Finding, task_colour
 from qingfeng.contract import DOMAIN_TITLES
@@ -35,7 +36,6 @@ from qingfeng.register.models import CampaignProject, CampaignTask, Unit
 from qingfeng.web import accounts
 from qingfeng.web.campaign_pages import (
     PROBLEM_LIMIT,
-    beijing_today,
     inspection_rows,
     month_rows,
     problem_counts,

@@ -16,6 +16,7 @@ from fastapi import APIRouter, Depends, Form, HTTPException, Path, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy import select
 
+from qingfeng.campaigns.periods import beijing_today
 from qingfeng.campaigns.service import CampaignService
 from qingfeng.register.bounds import AHEAD_DAYS, parse_day, parse_money, parse_version, valid_id
 from qingfeng.register.errors import InvalidInput, NotFound, PermissionDenied, RegisterError
@@ -24,7 +25,7 @@ from qingfeng.register.models import Unit, User
 from qingfeng.register.queries import clue_detail as load_detail
 from qingfeng.register.service import ClueService
 from qingfeng.web import accounts, permissions
-from qingfeng.web.campaign_pages import beijing_today, project_choices
+from qingfeng.web.campaign_pages import project_choices
 from qingfeng.web.deps import client_ip, flash, orm_user, render
 from qingfeng.web.graph import clue_graph
 from qingfeng.web.masking import Masker
