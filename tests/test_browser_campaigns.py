@@ -8,17 +8,15 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import threading
-import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
 import pytest
 import yaml
+from liveapp import serving
 from test_browser_ui import (  # the Chromium fixture and the sign-in and screenshot helpers
     CSP_SEEN,
-    _free_port,
     browser,  # noqa: F401  (a fixture)
     shot,
     sign_in,
@@ -41,7 +39,6 @@ INSTITUTION = "低保对象死亡信息比对制度"
 def server(home: Path) -> Iterator[str]:
     """The app on the sample register, with the project's config/campaigns.yml except that every
     public figure is shown (``disclosure.min_count`` 1): one problem must show as 1, not as "<3"."""
-    import uvicorn
 
     from qingfeng.web import create_app
 
@@ -52,18 +49,8 @@ def server(home: Path) -> Iterator[str]:
     cfg = web_settings(home=home, campaigns_config=campaigns)
     seed(cfg.resolved_register_url, as_of=dt.date(2025, 6, 30)).dispose()
     app = create_app(cfg)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
-    app.state.engine.dispose()
+    with serving(app) as base:
+        yield base
 
 
 # -- the campaign report and the public page, read as a reader would ------------------------------

@@ -4,13 +4,11 @@ analyst → liaison → supervisor → auditor on one S03 kinship clue. Screensh
 from __future__ import annotations
 
 import datetime as dt
-import socket
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from liveapp import serving
 
 from qingfeng.synth.sample_register import (
     KIN_CADRE,
@@ -50,15 +48,8 @@ def _csp_message(text: str) -> bool:
     )
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture
 def server(home: Path) -> Iterator[str]:
-    import uvicorn
 
     from qingfeng.web import create_app
 
@@ -66,18 +57,8 @@ def server(home: Path) -> Iterator[str]:
     seed(cfg.resolved_register_url, as_of=dt.date(2025, 6, 30)).dispose()
     write_relations(cfg)  # the graph stage's curated/relation, for the kinship SVG
     app = create_app(cfg)
-    port = _free_port()
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    uv.should_exit = True
-    thread.join(timeout=10)
-    app.state.engine.dispose()
+    with serving(app) as base:
+        yield base
 
 
 @pytest.fixture

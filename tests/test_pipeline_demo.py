@@ -7,8 +7,6 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -69,7 +67,7 @@ def test_the_demo_campaign_report_and_its_public_page(demo: tuple[Path, str]) ->
     """The default campaign report of the demo reads like the commission's headline, every figure of it
     there; the public page shows the published projects and, searched for every ID, name, account,
     village and town of the demo district's files and register, names nobody."""
-    import uvicorn
+    from liveapp import serving
     from privacy import district_identifiers, public_page_leaks, register_identifiers
     from test_browser_ui import ARGS, CHROMIUM
 
@@ -95,29 +93,15 @@ def test_the_demo_campaign_report_and_its_public_page(demo: tuple[Path, str]) ->
     assert report.sentence.startswith("共开展检查") and "追缴或挽回资金" in report.sentence
     assert len(disclosure.projects) == 5  # CKX is not published
 
-    app = create_app(cfg)
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
-        from playwright.sync_api import sync_playwright
+    from playwright.sync_api import sync_playwright
 
-        with sync_playwright() as pw:
-            browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
-            page = browser.new_page(locale="zh-CN")
-            page.goto(f"http://127.0.0.1:{port}/public")
-            html = page.content()
-            titles = page.locator("section.project h2").all_inner_texts()
-            browser.close()
-    finally:
-        server.should_exit = True
-        thread.join(timeout=10)
-        app.state.engine.dispose()
+    with serving(create_app(cfg)) as base, sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        page = browser.new_page(locale="zh-CN")
+        page.goto(f"{base}/public")
+        html = page.content()
+        titles = page.locator("section.project h2").all_inner_texts()
+        browser.close()
     assert sorted(titles) == sorted(p.title for p in disclosure.projects)
     assert identifiers.ids and identifiers.names and identifiers.accounts, identifiers.counts()
     assert public_page_leaks(html, identifiers, disclosure) == []

@@ -7,14 +7,13 @@ are searched for every ID, name, account, village and town of the district's fil
 from __future__ import annotations
 
 import datetime as dt
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from campaignkit import PROJECTS, Person, add_public_projects
 from click.testing import CliRunner
+from liveapp import serving
 from privacy import (
     ID_SHAPE,
     Identifiers,
@@ -50,7 +49,6 @@ def people_of(district: Path, count: int = 3) -> list[Person]:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Iterator[dict]:
-    import uvicorn
 
     root = tmp_path_factory.mktemp("privacy")
     district = root / "district"
@@ -66,25 +64,8 @@ def site(tmp_path_factory) -> Iterator[dict]:
         found |= register_identifiers(session)
         disclosure = public_disclosure(session, min_count=3)
     engine.dispose()
-    app = create_app(cfg)
-    uv = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=0, log_level="warning"))
-    thread = threading.Thread(target=uv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 30
-    while not uv.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.05)
-    port = uv.servers[0].sockets[0].getsockname()[1]
-    yield {
-        "base": f"http://127.0.0.1:{port}",
-        "home": home,
-        "people": people,
-        "found": found,
-        "disclosure": disclosure,
-    }
-    uv.should_exit = True
-    thread.join(timeout=10)
-    app.state.engine.dispose()
+    with serving(create_app(cfg)) as base:
+        yield {"base": base, "home": home, "people": people, "found": found, "disclosure": disclosure}
 
 
 @pytest.fixture(scope="module")
