@@ -65,6 +65,15 @@ def test_scores_ranking_and_breakdown(session, year):
     assert [b.clue_id for b in on_time] == [year.clues["C1"]]
 
 
+def test_funds_add_at_most_the_cap(session, year):
+    capped = CONFIG.model_copy(update={"weights": CONFIG.weights.model_copy(update={"recovered_cap": 5})})
+    ev = evaluate(session, START, END, capped, today=TODAY)
+    scores = {s.unit: s for s in ev.scores}
+    assert scores[LEAD_MZ].item("recovered_per_10k").points == Decimal("5.00")  # 12.35 uncapped
+    assert scores[LEAD_MZ].score == EXPECTED[LEAD_MZ][4] - Decimal("7.35")
+    assert scores[LIAISON_ZJ].item("recovered_per_10k").points == Decimal("2.50")  # under the cap
+
+
 def test_the_reminder_list(session, year):
     ev = evaluate(session, START, END, CONFIG, today=TODAY)
     assert ev.last_month == "2025-11"

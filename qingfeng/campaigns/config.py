@@ -28,6 +28,7 @@ class EvaluationWeights(_Strict):
     late_report: float = -3
     rectified_on_time: float = 2
     recovered_per_10k: float = 0.5
+    recovered_cap: float | None = Field(default=20, ge=0)  # most points funds can add; None: no cap
 
 
 class EvaluationConfig(_Strict):

@@ -227,9 +227,11 @@ def _recovered(
     return {p: Decimal(total or 0).quantize(CENT) for p, total in rows}
 
 
-def _item(key: str, quantity: Decimal, weight: float, basis: list[Basis]) -> Item:
+def _item(key: str, quantity: Decimal, weight: float, basis: list[Basis], cap: float | None = None) -> Item:
     w = Decimal(str(weight))
     points = (w * quantity).quantize(CENT, rounding=ROUND_HALF_UP) + CENT * 0  # -0.00 is 0.00
+    if cap is not None:
+        points = min(points, Decimal(str(cap)).quantize(CENT))
     return Item(key, ITEM_TITLES[key], quantity, w, points, tuple(basis))
 
 
@@ -272,6 +274,7 @@ def evaluate(
                 total / 10000,
                 weights.recovered_per_10k,
                 [Basis(f"{code}:{amount:,.2f} 元") for code, amount in funds.items() if amount],
+                weights.recovered_cap,
             ),
         )
         roles = tuple(r for r, of in ((LEAD, u.lead_of), (LIAISON, u.liaison_of)) if of)
