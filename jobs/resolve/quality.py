@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from jobs.resolve.mentions import MENTIONS, RELATIVE
+from jobs.resolve.specs import MentionSpec, person_columns
 from qingfeng.settings import Settings
 
 Row = Mapping[str, Any]
@@ -58,10 +58,6 @@ def read_truth(path: Path) -> list[dict[str, Any]]:
     return lines
 
 
-def person_columns(table: str) -> list[str]:
-    return [s.outputs[0] for s in (*MENTIONS, RELATIVE) if s.table == table]
-
-
 def curated_name(table: str) -> str:
     """The resolved company rows live in curated/company_registration (curated/company is the master)."""
     return "company_registration" if table == "company" else table
@@ -93,17 +89,26 @@ def score(
     return q
 
 
-def mention_persons(settings: Settings, truth: Iterable[Row]) -> dict[tuple[str, str, int], dict[str, Any]]:
-    """The person columns of exactly the curated rows the truth lines name (pyarrow; no Spark)."""
+def mention_persons(
+    settings: Settings, truth: Iterable[Row], mentions: Iterable[MentionSpec] | None = None
+) -> dict[tuple[str, str, int], dict[str, Any]]:
+    """The person columns of exactly the curated rows the truth lines name (pyarrow; no Spark).
+    ``mentions``: default, those the feed files of ``settings`` declare."""
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
 
     from qingfeng import lake
 
+    if mentions is None:
+        from jobs.resolve.specs import mention_specs
+        from qingfeng.feeds.model import load_feeds
+
+        mentions = mention_specs(load_feeds(settings.feeds_dir))
+    specs = list(mentions)
     truth = list(truth)
     rows: dict[tuple[str, str, int], dict[str, Any]] = {}
     for table in sorted({t["table"] for t in truth}):
-        name, columns = curated_name(table), person_columns(table)
+        name, columns = curated_name(table), person_columns(specs, table)
         if not columns or not lake.exists(settings, "curated", name):
             continue
         files = sorted({t["file"] for t in truth if t["table"] == table})
