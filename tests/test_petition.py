@@ -119,7 +119,12 @@ def test_petitions_resolve_as_the_truth_says(district, spark):
             assert held[at]["reason"] in ("unresolved", "ambiguous") and held[at]["column"] == "subject_id"
         if t["case"] in ("petition_village", "petition_company"):  # no person mention at all
             assert row["subject_id_person"] is None and row["subject_id_method"] is None and at not in held
-    # the reporter stays in curated/petition: the quarantine of mentions carries only the subject
+    # the reporter stays in curated/petition: the quarantine of mentions carries only the subject, and
+    # no rule reads petitions (a petition never makes a clue by itself)
+    from jobs.rules.runner import select_specs
+
     assert not {"reporter", "reporter_phone"} & set(
         lake.read_table(spark, settings, "curated", "resolution_quarantine").columns
     )
+    specs = select_specs(None)
+    assert len(specs) == 24 and not any("petition" in spec.needs for spec in specs)
