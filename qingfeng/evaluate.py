@@ -227,7 +227,8 @@ def _resolution_quality(settings: Settings, truth_file: Path):
 def render_resolution(q) -> str:
     lines = [
         f"resolution: planted {q.planted}, correct {q.correct}, wrong {q.wrong}, missed {q.missed}; "
-        f"traps {q.traps}, wrongly merged {q.trap_merges}",
+        f"traps {q.traps}, wrongly merged {q.trap_merges}; review items {q.reviews}, "
+        f"person not offered {q.not_offered}",
         f"resolution precision {_pct(q.precision)}  recall {_pct(q.recall)}",
     ]
     lines += [f"  {json.dumps(f, ensure_ascii=False)}" for f in q.failures[:20]]

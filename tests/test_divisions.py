@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from test_resolve_support import make_id, person, std_table
+from test_resolve_support import make_id, person, shipped_mentions, std_table
 
 pytestmark = pytest.mark.spark
 
@@ -207,6 +207,7 @@ def test_unknown_division_reaches_resolution_quarantine_and_counts_reconcile(spa
     out = resolve_tables(
         {"registry_person": reg, "subsidy_payment": std_table(spark, "subsidy_payment", rows)},
         config=MatchConfig(),
+        mentions=shipped_mentions(),
     )
     accepted = out["subsidy_payment"].collect()
     q = [r.asDict() for r in out["resolution_quarantine"].filter("reason = 'unknown_division'").collect()]

@@ -16,13 +16,13 @@ FEEDS = PROJECT_ROOT / "feeds"
 TABLES = {
     "registry_person", "marriage_registration", "death_record", "cadre", "cadre_relative", "subsidy_payment",
     "payroll", "company", "shareholder", "asset_holding", "project", "project_payment", "lease_contract",
-    "rent_receivable", "site_wage",
+    "rent_receivable", "site_wage", "petition",
 }  # fmt: skip
 
 
 def test_all_feeds_load_with_the_contract_tables() -> None:
     feeds = load_feeds(FEEDS)
-    assert len(feeds) == 11
+    assert len(feeds) == 12
     assert {t for f in feeds for t in f.tables} == TABLES
 
 
@@ -233,6 +233,7 @@ def test_shipped_feeds_name_their_periods_and_the_registry_guards_its_villages()
         "payroll": (D(2023, 1, 1), D(2023, 12, 31)),
         "site_wage": (D(2023, 1, 1), D(2023, 12, 31)),
         "subsidy_payment": (D(2023, 1, 1), D(2023, 1, 31)),
+        "petition": (D(2023, 1, 1), D(2023, 1, 31)),
     }
     assert feeds["payroll"].files[0].period_of("财政供养人员工资_202306.csv") == (
         D(2023, 6, 1),

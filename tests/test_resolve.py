@@ -10,6 +10,7 @@ from test_resolve_support import (
     make_credit_code,
     make_id,
     person,
+    shipped_mentions,
     std_table,
     substitute,
     transpose,
@@ -225,7 +226,7 @@ def resolved(spark):
     from jobs.resolve import resolve_tables
     from jobs.resolve.matching import MatchConfig
 
-    out = resolve_tables(build_tables(spark), config=MatchConfig())
+    out = resolve_tables(build_tables(spark), config=MatchConfig(), mentions=shipped_mentions())
     return {name: df.localCheckpoint() for name, df in out.items()}
 
 

@@ -33,6 +33,7 @@ def test_every_planted_resolution_resolves_and_no_trap_merges(district, spark):
     result = quality_from_lake(settings, truth_path)
     assert result.planted > 0 and result.traps > 0
     assert result.failures == []
+    assert result.reviews > 0  # the petitions' review items offer their person (docs/synth.md)
     assert (result.precision, result.recall) == (1.0, 1.0)
     assert summary["methods"].get("household_name", 0) > 0
 

@@ -54,6 +54,15 @@ DATE_COLUMNS = {
 DOUBLE_COLUMNS = {"share_pct", "amount"}
 
 
+def shipped_mentions():
+    """The person mentions the shipped feed files declare (what ``jobs.resolve.main`` resolves)."""
+    from jobs.resolve.specs import mention_specs
+    from qingfeng.feeds.model import load_feeds
+    from qingfeng.settings import PROJECT_ROOT
+
+    return mention_specs(load_feeds(PROJECT_ROOT / "feeds"))
+
+
 def id_valid(value: str) -> bool:
     """Length, digits and check digit (GB 11643), as the ingest engine checks them."""
     return len(value) == 18 and value[:17].isdigit() and value[-1] == ric.calc_check_digit(value)

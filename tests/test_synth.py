@@ -101,7 +101,9 @@ def test_every_feed_file_kind_is_written_with_its_encoding_and_exact_header(dist
                 assert data.startswith(b"\xef\xbb\xbf")
             else:
                 assert not data.startswith(b"\xef\xbb\xbf")
-            rows = read_csv(district / name, spec["encoding"])
+            lines = read_csv(district / name, spec["encoding"])
+            titles, rows = lines[: spec.get("header_row", 1) - 1], lines[spec.get("header_row", 1) - 1 :]
+            assert all(len(t) == 1 and t[0] for t in titles), f"{name}: a title line above the header"
             assert set(rows[0]) == set(spec["columns"]), name
             assert len(rows) > 1 and all(len(r) == len(rows[0]) for r in rows), name
     subsidy = sorted(n for n in names if n.startswith("民生补助发放明细_"))
@@ -127,7 +129,7 @@ def test_feed_keys_are_unique(district: Path) -> None:
                 header, *body = load_workbook(path)[spec["sheet"]].iter_rows(min_row=2, values_only=True)
                 records = [dict(zip(header, r, strict=True)) for r in body]
             else:
-                rows = read_csv(path, spec["encoding"])
+                rows = read_csv(path, spec["encoding"])[spec.get("header_row", 1) - 1 :]
                 records = [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
             keys = Counter(tuple(r[c] for c in key_cols) for r in records)
             dupes = [k for k, n in keys.items() if n > 1]
@@ -237,8 +239,8 @@ def test_resolution_rows_point_at_the_planted_quirk(district: Path) -> None:
     files: dict[str, list[list[str]]] = {}
     cases = Counter()
     for rec in truth(district):
-        if rec["type"] not in ("resolution", "resolution_trap"):
-            continue
+        if rec["type"] not in ("resolution", "resolution_trap") or rec["table"] != "subsidy_payment":
+            continue  # petitions: test_petitions_name_whom_the_truth_says
         rows = files.setdefault(rec["file"], read_csv(district / rec["file"], "gbk"))
         row = dict(zip(rows[0], rows[rec["line"] - 1], strict=True))
         cases[rec["case"]] += 1
@@ -271,6 +273,64 @@ def test_resolution_rows_point_at_the_planted_quirk(district: Path) -> None:
         "non_local",
         "newborn",
     }
+
+
+def test_petitions_name_whom_the_truth_says(district: Path) -> None:
+    """Every petition row has a truth line, and the row shows what the line says: the person's ID as
+    registered, its 15-digit form or one digit off (check digit broken); or no ID, with the name and
+    village of the registry person offered for review; a stranger, a village or a company."""
+    registry = {norm(r[0]): r for r in read_csv(district / "户籍人口信息_20231231.csv", "gb18030")[1:]}
+    companies = {r[1]: r[3] for r in read_csv(district / "企业基本信息.csv", "utf-8")[1:]}
+    recs = truth(district)
+    named = {
+        v
+        for r in recs
+        if r["type"] in ("clue", "trap")
+        for k, v in r["keys"].items()
+        if k in ("person", "cadre")
+    }
+    clued = {r["keys"][k] for r in recs if r["type"] == "clue" for k in ("person", "cadre") if k in r["keys"]}
+    files = {}
+    for m in range(1, 13):
+        name = f"信访举报登记_2023{m:02d}.csv"
+        lines = read_csv(district / name, "gb18030")
+        assert len(lines[0]) == 1 and len(lines) > 2, "a title line, the header, rows in every month"
+        files[name] = [dict(zip(lines[1], r, strict=len(r) > 1)) for r in lines]
+    petitions = [r for r in recs if r.get("table") == "petition"]
+    assert len(petitions) == sum(len(rows) - 2 for rows in files.values()), "one truth line per petition"
+    cases, subjects = Counter(), Counter()
+    for rec in petitions:
+        row = files[rec["file"]][rec["line"] - 1]
+        cases[rec["case"]] += 1
+        subjects[rec["subject"]] += 1
+        pid = rec.get("person_id") or rec.get("review")
+        if pid:  # a registry person, planted case or not
+            assert registry[pid][1] == row["被反映人姓名"]
+            assert (pid in clued) == (rec["subject"] == "planted_case")
+            assert pid not in named or rec["subject"] == "planted_case"
+        shown = row["被反映人身份证号"]
+        if rec["case"] == "petition_id":
+            assert shown.upper() == pid
+        elif rec["case"] == "petition_legacy15":
+            assert shown == pid[:6] + pid[8:17]
+        elif rec["case"] == "petition_typo":
+            assert len(shown) == 18 and sum(a != b for a, b in zip(shown, pid, strict=True)) == 1
+            assert ric.calc_check_digit(shown) != shown[-1]
+        else:
+            assert shown == "" and rec["type"] == "resolution_trap" and rec["nobody"] is True
+        if rec["case"] == "petition_not_in_registry" and rec["must_not_be"]:
+            assert registry[rec["must_not_be"]][1] == row["被反映人姓名"], "a villager's name"
+        if rec["case"] == "petition_village":
+            assert row["被反映人姓名"] == "" and row["村社"]
+        if rec["case"] == "petition_company":
+            assert companies[row["被反映人姓名"]] == rec["must_not_be"], "its legal representative"
+    assert set(cases) == {
+        "petition_id", "petition_legacy15", "petition_typo", "petition_name_only",
+        "petition_not_in_registry", "petition_village", "petition_company",
+    }  # fmt: skip
+    assert set(subjects) == {"planted_case", "innocent", "cadre", "not_in_registry", "village", "company"}
+    anonymous = [r for rows in files.values() for r in rows[2:] if r["反映人"] == ""]
+    assert anonymous and all(r["反映人联系电话"] == "" for r in anonymous)
 
 
 def norm(shown: str) -> str:

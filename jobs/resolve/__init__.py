@@ -7,7 +7,8 @@ The method of every step is explained in docs/resolution.md.
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
@@ -16,31 +17,19 @@ if TYPE_CHECKING:
 
     from jobs.resolve.divisions import Divisions
     from jobs.resolve.matching import MatchConfig
+    from jobs.resolve.specs import MentionSpec
     from qingfeng.settings import Settings
-
-STANDARDIZED_TABLES = (
-    "registry_person",
-    "marriage_registration",
-    "death_record",
-    "cadre",
-    "cadre_relative",
-    "subsidy_payment",
-    "payroll",
-    "company",
-    "shareholder",
-    "asset_holding",
-    "project",
-    "project_payment",
-    "lease_contract",
-    "rent_receivable",
-    "site_wage",
-)
 
 
 def resolve_tables(
-    tables: Mapping[str, DataFrame], *, config: MatchConfig, divisions: Divisions | None = None
+    tables: Mapping[str, DataFrame],
+    *,
+    config: MatchConfig,
+    mentions: Sequence[MentionSpec],
+    divisions: Divisions | None = None,
 ) -> dict[str, DataFrame]:
-    """All curated outputs of the resolve stage, keyed by curated table name."""
+    """All curated outputs of the resolve stage, keyed by curated table name. ``mentions``: the
+    person mentions the feed files declare (``jobs.resolve.specs.mention_specs``)."""
     from pyspark.sql import functions as F
 
     from jobs.resolve import company as co
@@ -57,7 +46,7 @@ def resolve_tables(
 
     tables, division_quarantine = normalise_divisions(tables, divisions=divisions)
     ref = reference(tables["registry_person"]).localCheckpoint()
-    specs = [s for s in mt.MENTIONS if s.table in tables]
+    specs = [s for s in mentions if s.table in tables and s.hinted_by is None]
     all_mentions = _union_all([mt.mention_rows(tables[s.table], s) for s in specs]).localCheckpoint()
     mention_frames = {
         (s.table, s.column): all_mentions.filter((F.col("table") == s.table) & (F.col("column") == s.column))
@@ -75,19 +64,21 @@ def resolve_tables(
         out[spec.table] = mt.attach(out.get(spec.table, tables[spec.table]), spec, rows, resolved)
         quarantine.append(mt.quarantine_rows(rows, held))
 
-    if "cadre_relative" in out:  # second pass: relatives, hinted by the resolved cadre's household
-        cadre_home = ref.select(
-            F.col("person_id").alias("cadre_id_person"),
+    for spec in (s for s in mentions if s.table in out and s.hinted_by is not None):
+        # second pass (declared relatives): hinted by the household of the person the row's other mention resolved to
+        anchor = next(s for s in specs if s.table == spec.table and s.column == spec.hinted_by)
+        home = ref.select(
+            F.col("person_id").alias(anchor.outputs[0]),
             F.col("household_no").alias("_hh"),
             F.col("village").alias("_village"),
             F.col("town").alias("_town"),
         )
-        hinted = out["cadre_relative"].join(cadre_home, "cadre_id_person", "left")
-        spec = mt.MentionSpec("cadre_relative", "relative_id", "relative_name", "_hh", "_village", "_town")
+        hinted = out[spec.table].join(home, anchor.outputs[0], "left")
+        spec = replace(spec, household_col="_hh", village_col="_village", town_col="_town")
         rows = mt.mention_rows(hinted, spec, hint=True).localCheckpoint()
-        rel_resolved, rel_held = _resolve([rows], ref, config, resolve_signatures)
-        out["cadre_relative"] = mt.attach(out["cadre_relative"], spec, rows, rel_resolved)
-        quarantine.append(mt.quarantine_rows(rows, rel_held))
+        hint_resolved, hint_held = _resolve([rows], ref, config, resolve_signatures)
+        out[spec.table] = mt.attach(out[spec.table], spec, rows, hint_resolved)
+        quarantine.append(mt.quarantine_rows(rows, hint_held))
 
     out["resolution_quarantine"] = _union_all(quarantine)
     out["person"] = person_master(tables["registry_person"], out.get("death_record"))
@@ -178,18 +169,31 @@ def load_match_config(settings: Settings) -> MatchConfig:
 CURATED_NAMES = {"company_master": "company"}  # internal name → curated table name
 
 
+def load_mentions(settings: Settings) -> tuple[tuple[str, ...], tuple[MentionSpec, ...], list[str]]:
+    """The standardized tables the feed files land, the person mentions they declare, and the problems
+    of the feed files that did not load (their tables are left out of this run: docs/resolution.md)."""
+    from jobs.resolve.specs import feed_tables, mention_specs
+    from qingfeng.feeds.model import load_feeds
+
+    feeds = load_feeds(settings.feeds_dir)
+    return feed_tables(feeds), mention_specs(feeds), [str(p) for p in feeds.problems]
+
+
 def curated_outputs(settings: Settings, *, spark: SparkSession) -> dict[str, DataFrame]:
-    """The curated tables resolve writes, from the lake's standardized tables and the settings."""
+    """The curated tables resolve writes, from the lake's standardized tables and the feed files."""
     from jobs.resolve.divisions import Divisions
     from qingfeng import lake
 
+    names, mentions, _ = load_mentions(settings)
     tables = {
         t: lake.read_table(spark, settings, "standardized", t)
-        for t in STANDARDIZED_TABLES
+        for t in names
         if lake.exists(settings, "standardized", t)
     }
     divisions = Divisions.load(settings.divisions_config)
-    outputs = resolve_tables(tables, config=load_match_config(settings), divisions=divisions)
+    outputs = resolve_tables(
+        tables, config=load_match_config(settings), mentions=mentions, divisions=divisions
+    )
     # curated/company is the company master; the resolved company rows are kept as company_registration.
     if "company_master" in outputs:
         outputs["company_registration"] = outputs.pop("company")
@@ -202,6 +206,7 @@ def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
     from qingfeng.concurrent import run_all
 
     started = time.monotonic()
+    _, mentions, feed_problems = load_mentions(settings)
     outputs = curated_outputs(settings, spark=spark)
 
     def land(name: str, df: DataFrame) -> int:
@@ -212,22 +217,26 @@ def main(settings: Settings, *, spark: SparkSession) -> dict[str, Any]:
         [partial(land, name, df) for name, df in outputs.items()], workers=settings.spark_concurrent_jobs
     )
     counts = dict(zip(outputs, landed, strict=True))
-    methods = _method_counts(spark, settings, lake)
-    return {
+    methods = _method_counts(spark, settings, lake, mentions)
+    summary = {
         "stage": "resolve",
         "tables": counts,
         "methods": methods,
         "quarantined": counts.get("resolution_quarantine", 0),
         "seconds": round(time.monotonic() - started, 1),
     }
+    if feed_problems:  # a broken feed file: its table is not resolved in this run
+        summary["feed_problems"] = feed_problems
+    return summary
 
 
-def _method_counts(spark: SparkSession, settings: Settings, lake: Any) -> dict[str, int]:
-    from jobs.resolve.mentions import MENTIONS, RELATIVE
+def _method_counts(
+    spark: SparkSession, settings: Settings, lake: Any, mentions: Sequence[MentionSpec]
+) -> dict[str, int]:
     from qingfeng.concurrent import run_all
 
     frames = []
-    for spec in (*MENTIONS, RELATIVE):
+    for spec in mentions:
         table = "company_registration" if spec.table == "company" else spec.table
         if lake.exists(settings, "curated", table):
             frames.append(lake.read_table(spark, settings, "curated", table).groupBy(spec.outputs[1]).count())

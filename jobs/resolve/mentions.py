@@ -1,51 +1,18 @@
-"""Person mentions: which columns of which tables name a person, and how results go back to rows."""
+"""Person mentions: the rows a mention spec (``jobs.resolve.specs``, declared in the feed files) picks out of
+a table, their signatures, and how the results go back to the rows."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pyspark.sql import functions as F
 
 from jobs.resolve.normalize import looks_like_company, normalize_name
+from jobs.resolve.specs import MentionSpec
 
 if TYPE_CHECKING:
     from pyspark.sql import DataFrame
 
-
-@dataclass(frozen=True)
-class MentionSpec:
-    table: str
-    column: str
-    name_col: str
-    household_col: str | None = None
-    village_col: str | None = None
-    town_col: str | None = None
-    party: bool = False  # a party_id column: a credit code or an organisation name is not a person
-
-    @property
-    def outputs(self) -> tuple[str, str, str]:
-        if self.column == "id_no":
-            return "person_id", "resolve_method", "resolve_score"
-        return f"{self.column}_person", f"{self.column}_method", f"{self.column}_score"
-
-
-MENTIONS: tuple[MentionSpec, ...] = (
-    MentionSpec("subsidy_payment", "id_no", "name", "household_no", "village", "town"),
-    MentionSpec("payroll", "id_no", "name"),
-    MentionSpec("site_wage", "id_no", "name"),
-    MentionSpec("death_record", "id_no", "name"),
-    MentionSpec("cadre", "id_no", "name", None, "village", "town"),
-    MentionSpec("cadre_relative", "cadre_id", "cadre_name"),
-    MentionSpec("marriage_registration", "husband_id", "husband_name"),
-    MentionSpec("marriage_registration", "wife_id", "wife_name"),
-    MentionSpec("company", "legal_rep_id", "legal_rep_name"),
-    MentionSpec("shareholder", "shareholder_id", "shareholder_name", party=True),
-    MentionSpec("asset_holding", "owner_id", "owner_name"),
-    MentionSpec("lease_contract", "lessee_id", "lessee_name", None, "village", "town", party=True),
-)
-# Resolved in a second pass, with the resolved cadre's household and village as a hint.
-RELATIVE = MentionSpec("cadre_relative", "relative_id", "relative_name")
 
 SIG_COLUMNS = (
     "id",

@@ -36,6 +36,8 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from qingfeng.feeds.mentions import MentionDecl, mention_problems
+
 log = logging.getLogger(__name__)
 
 SNAKE = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -124,6 +126,15 @@ FIELD_ERROR = "feed_field"
 
 def _field_error(name: str, message: str) -> PydanticCustomError:
     return PydanticCustomError(FIELD_ERROR, "{field}: {detail}", {"field": name, "detail": message})
+
+
+# Several such errors at once: each becomes a problem of its own field.
+FIELDS_ERROR = "feed_fields"
+
+
+def _fields_error(problems: list[tuple[str, str]]) -> PydanticCustomError:
+    text = "; ".join(f"{name}: {message}" for name, message in problems)
+    return PydanticCustomError(FIELDS_ERROR, "{detail}", {"detail": text, "problems": problems})
 
 
 @dataclass(frozen=True)
@@ -281,6 +292,10 @@ class FileSpec(BaseModel):
         default_factory=list,
         description="columns whose values must all still be present in a superseding delivery",
     )
+    mentions: list[MentionDecl] = Field(
+        default_factory=list,
+        description="the columns that name a person, for the resolve stage (docs/feeds.md, section 1)",
+    )
 
     @field_validator("table")
     @classmethod
@@ -360,6 +375,16 @@ class FileSpec(BaseModel):
         ]
         if unknown:
             raise ValueError("; ".join(unknown))
+        return v
+
+    @field_validator("mentions")
+    @classmethod
+    def _mentions_declared(cls, v: list[MentionDecl], info: ValidationInfo) -> list[MentionDecl]:
+        if "columns" not in info.data:
+            return v
+        problems = mention_problems(v, {c.name: c.type.value for c in info.data["columns"].values()})
+        if problems:
+            raise _fields_error(problems)
         return v
 
     @model_validator(mode="after")
@@ -474,7 +499,7 @@ def parse_feed(path: Path) -> ParsedFeed:
     try:
         spec = FeedSpec.model_validate(data)
     except ValidationError as exc:
-        return ParsedFeed(path, None, _problems(path, exc.errors()), data)
+        return ParsedFeed(path, None, _problems(path, exc.errors(), data), data)
     if spec.feed != path.stem:
         problem = FeedProblem(path, "feed", f"feed name {spec.feed!r} must equal the file name {path.stem!r}")
         return ParsedFeed(path, None, [problem], data)
@@ -602,9 +627,10 @@ def load_feeds(feeds_dir: Path, *, strict: bool = False, log_problems: bool = Tr
 # ---- turning pydantic's errors into problems that name the field and suggest the right word ----
 
 
-def _problems(path: Path, errors: list[Any]) -> list[FeedProblem]:
+def _problems(path: Path, errors: list[Any], data: Any = None) -> list[FeedProblem]:
     """One problem per error, except that a required key that is missing because it is misspelt
-    is one problem (``unknown key 'colums' (did you mean 'columns'?)``), not two."""
+    is one problem (``unknown key 'colums' (did you mean 'columns'?)``), not two. A problem of a
+    file kind's ``mentions`` also names the feed and the table (``feed toy, table toy_visit: …``)."""
     misspelt = set()
     for err in errors:
         if err["type"] == "extra_forbidden":
@@ -614,10 +640,33 @@ def _problems(path: Path, errors: list[Any]) -> list[FeedProblem]:
             )
             misspelt |= {(*err["loc"][:-1], close[0])} if close else set()
     return [
-        _problem(path, err)
+        _in_mentions(_problem(path, one), data)
         for err in errors
         if not (err["type"] == "missing" and tuple(err["loc"]) in misspelt)
+        for one in _each_field(err)
     ]
+
+
+def _each_field(err: Any) -> list[Any]:
+    """A validator's error about several fields (``FIELDS_ERROR``), as one error per field."""
+    if err["type"] != FIELDS_ERROR:
+        return [err]
+    return [
+        {**err, "type": FIELD_ERROR, "ctx": {"field": name, "detail": message}}
+        for name, message in err["ctx"]["problems"]
+    ]
+
+
+def _in_mentions(problem: FeedProblem, data: Any) -> FeedProblem:
+    parts = problem.field.split(".")
+    if len(parts) < 3 or parts[0] != "files" or parts[2] != "mentions" or not parts[1].isdigit():
+        return problem
+    files = data.get("files") if isinstance(data, dict) else None
+    item = files[int(parts[1])] if isinstance(files, list) and int(parts[1]) < len(files) else None
+    table = item.get("table") if isinstance(item, dict) else None
+    feed = data.get("feed") if isinstance(data, dict) else None
+    where = f"feed {feed or problem.file.stem}, table {table or '?'}"
+    return FeedProblem(problem.file, problem.field, f"{where}: {problem.message}", problem.severity)
 
 
 def _problem(path: Path, err: Any) -> FeedProblem:

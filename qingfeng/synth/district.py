@@ -77,6 +77,8 @@ class District:
         self._project_seq = 0
         self._lease_seq = 0
         self.clerks = {t: [self.registry.name(set()) for _ in range(4)] for t in range(12)}
+        # persons written from here on, by ID (None: not kept; the background streams without it)
+        self.written: dict[str, Person] | None = None
 
     # ---------------------------------------------------------------- files
     def _open(self) -> None:
@@ -137,6 +139,8 @@ class District:
 
     def write_household(self, people: list[Person]) -> None:
         self.registry.write(people)
+        if self.written is not None:
+            self.written.update((p.pid, p) for p in people)
 
     def die(self, p: Person, on: dt.date, *, registry: bool = True, record: dt.date | None = None) -> None:
         """A death: registry 死亡 on ``on`` and/or a death record (possibly dated differently)."""

@@ -14,6 +14,7 @@ from qingfeng.synth.district import District
 def synthesize(
     out_dir: Path, households: int, seed: int, year: int = 2023, progress: Callable[[str], None] | None = None
 ) -> dict:
+    from qingfeng.synth import petitions
     from qingfeng.synth.plants import plant_all
 
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -24,7 +25,9 @@ def synthesize(
     if progress:
         progress(f"background households: {households}")
     background.small_feeds(d)
+    d.written = {}  # the planted households, for the petitions about them
     plant_all(d)
+    petitions.write(d)
     d.close()
     summary = {
         "households": households,
@@ -32,7 +35,7 @@ def synthesize(
         "year": year,
         "as_of": d.as_of.isoformat(),
         "villages": len(d.villages),
-        "rows": {f.name: f.line - 1 for f in d.out.values()},
+        "rows": {f.name: f.rows for f in d.out.values()},
         "truth": dict(sorted(d.truth.counts.items())),
         "seconds": round(time.perf_counter() - started, 2),
     }

@@ -110,6 +110,22 @@ HEADERS: dict[str, tuple[str, ...]] = {
     ),
     "cadre": ("身份证号", "姓名", "镇街", "村社", "职务", "任职开始日期", "任职结束日期"),
     "cadre_relative": ("干部身份证号", "干部姓名", "亲属姓名", "亲属身份证号", "关系"),
+    "petition": (
+        "信访编号",
+        "来源渠道",
+        "登记日期",
+        "反映人",
+        "反映人联系电话",
+        "被反映人姓名",
+        "被反映人身份证号",
+        "被反映人单位/村社",
+        "镇街",
+        "村社",
+        "职务",
+        "反映内容",
+        "问题类别",
+        "办理状态",
+    ),
 }
 
 
@@ -143,17 +159,31 @@ def money_field(value: float, grouped: bool = False) -> str:
 class CsvOut:
     """One export file. Rows come in canonical header order; ``order`` permutes the columns of
     this file (agencies reorder columns between deliveries). ``line`` is the physical line of the
-    last row written (header is line 1)."""
+    last row written (the header is line 1, or 2 below a ``title`` line)."""
 
-    def __init__(self, path: Path, encoding: str, kind: str, order: tuple[int, ...] | None = None) -> None:
+    def __init__(
+        self,
+        path: Path,
+        encoding: str,
+        kind: str,
+        order: tuple[int, ...] | None = None,
+        *,
+        title: str | None = None,
+    ) -> None:
         self.path = path
         self.name = path.name
         self._fh = path.open("w", encoding=encoding, newline="")
         self._w = csv.writer(self._fh, lineterminator="\n")
         header = HEADERS[kind]
         self._order = order
+        if title is not None:
+            self._fh.write(title + "\n")
         self._w.writerow([header[i] for i in order] if order else header)
-        self.line = 1
+        self.header_line = self.line = 1 if title is None else 2
+
+    @property
+    def rows(self) -> int:
+        return self.line - self.header_line
 
     def write(self, row: list[Any]) -> int:
         self._w.writerow([row[i] for i in self._order] if self._order else row)
@@ -178,6 +208,17 @@ class Truth:
     def __init__(self, path: Path) -> None:
         self._fh = path.open("w", encoding="utf-8", newline="\n")
         self.counts: dict[str, int] = {}
+        # the persons a clue or trap names (keys person, cadre), for the petitions: (rule, id) of each
+        # clue in order, and every id a clue or a trap names
+        self.clue_subjects: list[tuple[str, str]] = []
+        self.named: set[str] = set()
+
+    def _note_subjects(self, rule: str, keys: dict[str, str], *, clue: bool) -> None:
+        for key in ("person", "cadre"):
+            if key in keys:
+                self.named.add(keys[key])
+                if clue:
+                    self.clue_subjects.append((rule, keys[key]))
 
     def add(self, kind: str, **fields: Any) -> None:
         rec = {"type": kind, **fields}
@@ -186,19 +227,24 @@ class Truth:
         self._fh.write(json.dumps(rec, ensure_ascii=False, sort_keys=False) + "\n")
 
     def clue(self, rule: str, note: str, **keys: str) -> None:
+        self._note_subjects(rule, keys, clue=True)
         self.add("clue", rule=rule, keys=keys, note=note)
 
     def trap(self, rule: str, note: str, **keys: str) -> None:
+        self._note_subjects(rule, keys, clue=False)
         self.add("trap", rule=rule, keys=keys, note=note)
 
-    def mention(self, at: tuple[str, int], person: str, case: str, table: str = "subsidy_payment") -> None:
+    def mention(
+        self, at: tuple[str, int], person: str, case: str, table: str = "subsidy_payment", **extra: Any
+    ) -> None:
         """The row at ``(file, line)`` names ``person`` through a quirk: it must resolve to them."""
-        self.add("resolution", table=table, file=at[0], line=at[1], person_id=person, case=case)
+        self.add("resolution", table=table, file=at[0], line=at[1], person_id=person, case=case, **extra)
 
     def lookalike(
-        self, at: tuple[str, int], not_: str, case: str, table: str = "subsidy_payment", **extra: bool
+        self, at: tuple[str, int], not_: str | None, case: str, table: str = "subsidy_payment", **extra: Any
     ) -> None:
-        """The row at ``(file, line)`` must not resolve to ``not_`` (``nobody=True``: to no one)."""
+        """The row at ``(file, line)`` must not resolve to ``not_`` (``nobody=True``: to no one;
+        ``review=<id>``: and that person is among its candidates for review)."""
         self.add("resolution_trap", table=table, file=at[0], line=at[1], must_not_be=not_, case=case, **extra)
 
     def close(self) -> None:
