@@ -142,6 +142,14 @@ def test_the_as_of_date_is_the_earliest_latest_period_across_tables() -> None:
     as_of, source = inputs.as_of_from_data(files)
     assert as_of == dt.date(2023, 10, 31) and "rent_payment" in source and "3 tables" in source
     assert inputs.as_of_from_data(files[-1:])[0] is None
+    unbounded, _ = inputs.as_of_from_data(files, frozenset({"rent_payment"}))
+    assert unbounded == dt.date(2023, 12, 31)
+
+
+def test_petitions_do_not_bound_the_as_of_date() -> None:
+    from qingfeng.settings import get_settings
+
+    assert inputs.unbounding_tables(get_settings()) == frozenset({"petition"})
 
 
 def test_the_fingerprint_changes_with_files_as_of_and_rules(tmp_path: Path) -> None:

@@ -296,6 +296,11 @@ class FileSpec(BaseModel):
         default_factory=list,
         description="the columns that name a person, for the resolve stage (docs/feeds.md, section 1)",
     )
+    bounds_as_of: bool = Field(
+        default=True,
+        description="whether the table's latest period bounds the cross-match's as-of date; false for a "
+        "signal no rule judges as of a date (petitions), so that a late delivery holds nothing back",
+    )
 
     @field_validator("table")
     @classmethod

@@ -6,7 +6,8 @@ period (``民生补助发放明细_202312.csv``, ``户籍人口信息_20231231.c
 delivered; across tables, the earliest of these. A rule then never judges a date some input has
 not reached yet: A02 (rent overdue as of the as-of date) cannot call a rent unpaid that was paid
 in a month whose collection file has not arrived. Tables without periods in their names
-(registries delivered whole) do not bound it.
+(registries delivered whole) do not bound it, nor do tables whose file kind says
+``bounds_as_of: false`` (petitions: a late 信访 delivery holds back no rule).
 """
 
 from __future__ import annotations
@@ -30,11 +31,22 @@ def lake_files(settings: Settings) -> list[dict[str, Any]]:
     return [{k: m.get(k) for k in FILE_KEYS} for m in manifests]
 
 
-def as_of_from_data(files: list[dict[str, Any]]) -> tuple[dt.date | None, str]:
-    """The as-of date the landed files support, and how it was found (recorded with the run)."""
+def unbounding_tables(settings: Settings) -> frozenset[str]:
+    """The tables whose file kind declares ``bounds_as_of: false``."""
+    from qingfeng.feeds.model import load_feeds
+
+    feeds = load_feeds(settings.feeds_dir, log_problems=False)
+    return frozenset(f.table for feed in feeds for f in feed.files if not f.bounds_as_of)
+
+
+def as_of_from_data(
+    files: list[dict[str, Any]], unbounding: frozenset[str] = frozenset()
+) -> tuple[dt.date | None, str]:
+    """The as-of date the landed files support, and how it was found (recorded with the run);
+    ``unbounding``: tables that do not bound it (:func:`unbounding_tables`)."""
     latest: dict[str, dt.date] = {}
     for f in files:
-        if f.get("period_end"):
+        if f.get("period_end") and f.get("table") not in unbounding:
             end = dt.date.fromisoformat(str(f["period_end"])[:10])
             latest[f["table"]] = max(end, latest.get(f["table"], end))
     if not latest:

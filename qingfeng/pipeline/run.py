@@ -122,7 +122,7 @@ def _settle_inputs(settings: Settings, outcome: RunOutcome, stage: str) -> dt.da
     if outcome.inputs_fingerprint is None:
         files = inputs.lake_files(settings)
         if outcome.as_of is None:
-            found, source = inputs.as_of_from_data(files)
+            found, source = inputs.as_of_from_data(files, inputs.unbounding_tables(settings))
             if found is None:
                 raise StageError(stage, f"no as-of date: {source}; give one with --as-of YYYY-MM-DD")
             outcome.as_of, outcome.as_of_source = found, source

@@ -187,7 +187,7 @@ def cross_match_task(context: Mapping[str, Any]) -> dict[str, Any]:
         files = inputs.lake_files(settings)
         if not files:
             raise AirflowSkipException("the lake holds no landed file yet")
-        found, source = inputs.as_of_from_data(files)
+        found, source = inputs.as_of_from_data(files, inputs.unbounding_tables(settings))
         if conf.get("as_of"):
             found, source = dt.date.fromisoformat(str(conf["as_of"])), "conf as_of"
         if found is None:
