@@ -39,6 +39,17 @@ RELATION = "lake/curated/relation/part-0.parquet"
 MANIFEST_FILE = "lake/_manifests/subsidy_payment/ab12cd.json"
 
 
+def _head() -> str:
+    from alembic.script import ScriptDirectory
+
+    from qingfeng.register.db import alembic_config
+
+    return str(ScriptDirectory.from_config(alembic_config("sqlite://")).get_current_head())
+
+
+HEAD = _head()  # the newest migration: a restore upgrades to it
+
+
 @pytest.fixture(autouse=True)
 def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("QINGFENG_HOME", "QINGFENG_REGISTER_URL", "QINGFENG_SESSION_SECRET"):
@@ -130,7 +141,7 @@ def test_archive_holds_register_lake_secret_and_manifest(source) -> None:
     files = members(archive)
     manifest = json.loads(files["backup.json"])
     assert list(files)[-1] == "backup.json"
-    assert manifest["backend"] == "sqlite" and manifest["alembic_revision"] == before["revision"] == "0005"
+    assert manifest["backend"] == "sqlite" and manifest["alembic_revision"] == before["revision"] == HEAD
     assert manifest["register"]["rows"]["clue"] == 4 and manifest["register"]["rows"]["event"] == 4
     assert manifest["register"]["rows"]["access_log"] == len(before["audit"])
     listed = {f["path"]: f for f in manifest["files"]}
@@ -186,7 +197,7 @@ def test_restore_into_new_home_is_served_with_the_review_work(source, tmp_path: 
     target = tmp_path / "restored"
     result = qingfeng("restore", str(archive), "--home", str(target))
     assert result.exit_code == 0, result.output
-    assert "at revision 0004 (backup: 0004)" in result.output and "clue 4" in result.output
+    assert f"at revision {HEAD} (backup: {HEAD})" in result.output and "clue 4" in result.output
 
     restored = register_state(f"sqlite:///{target / 'register.db'}")
     for key in ("revision", "clues", "events", "dispatches", "assignee"):
@@ -290,9 +301,9 @@ def test_older_register_is_migrated_on_restore(tmp_path: Path) -> None:
     assert "revision 0001" in result.output and "not audited" in result.output
     result = qingfeng("restore", str(tmp_path / "old.tar.gz"), "--home", str(tmp_path / "new"))
     assert result.exit_code == 0, result.output
-    assert "at revision 0004 (backup: 0001)" in result.output
+    assert f"at revision {HEAD} (backup: 0001)" in result.output
     engine = make_engine(f"sqlite:///{tmp_path / 'new' / 'register.db'}")
-    assert current_revision(engine) == "0005"
+    assert current_revision(engine) == HEAD
     engine.dispose()
 
 
@@ -367,7 +378,7 @@ def test_postgres_round_trip(pg_server, tmp_path: Path) -> None:
     assert result.exit_code == 0, result.output
     manifest = json.loads(members(archive)["backup.json"])
     assert manifest["backend"] == "postgresql" and manifest["register"]["file"] == "register/register.pgdump"
-    assert manifest["register"]["rows"]["event"] == 4 and manifest["alembic_revision"] == "0005"
+    assert manifest["register"]["rows"]["event"] == 4 and manifest["alembic_revision"] == HEAD
 
     target_url = pg_server.create_database(f"qf_backup_dst_{os.getpid()}")
     target = tmp_path / "target"
