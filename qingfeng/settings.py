@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -82,6 +83,43 @@ class Settings(BaseSettings):
     )
     alert_webhook_url: str | None = Field(default=None, description="Each notice is POSTed here as JSON.")
     alert_webhook_token: SecretStr | None = Field(default=None, description="Sent as a bearer token.")
+
+    # Notifications to the people who must act (qingfeng/notify, docs/notifications.md).
+    notify_base_url: str = Field(
+        default="http://localhost:8000", description="The web UI's address, for the links in messages."
+    )
+    notify_due_soon_days: int = Field(
+        default=3, ge=0, le=60, description="tell the responsible unit when a deadline is this many days away"
+    )
+    notify_red_after_days: int = Field(
+        default=7, ge=0, le=365, description="overdue: yellow when passed, red when passed by more days"
+    )
+    notify_max_attempts: int = Field(default=5, ge=1, le=50, description="then a message is failed")
+    notify_retry_minutes: float = Field(
+        default=10, gt=0, description="the wait before the 2nd attempt; doubles each time, at most a day"
+    )
+    notify_cron: str = Field(
+        default="0 8 * * *", description="the deadline sweep and delivery DAG (Asia/Shanghai)"
+    )
+    notify_deliver_from_web: bool = Field(
+        default=True, description="the web tries to send an action's messages right after it (best effort)"
+    )
+    notify_smtp_host: str | None = Field(default=None, description="SMTP server of the e-mail messages.")
+    notify_smtp_port: int = Field(default=25, ge=1, le=65535)
+    notify_smtp_starttls: bool = Field(default=False, description="STARTTLS before the login.")
+    notify_smtp_ssl: bool = Field(default=False, description="SMTPS: TLS from the first byte (port 465).")
+    notify_smtp_user: str | None = None
+    notify_smtp_password: SecretStr | None = None
+    notify_email_from: str | None = Field(default=None, description="From:, default qingfeng@<host>.")
+    notify_sms_url: str | None = Field(
+        default=None, description="The SMS gateway: each message is POSTed here."
+    )
+    notify_sms_token: SecretStr | None = Field(default=None, description="Sent as a bearer token.")
+    notify_sms_format: Literal["json", "form"] = "json"
+    notify_sms_success_field: str | None = Field(
+        default=None, description="a field of the gateway's JSON answer that must equal ..._success_value"
+    )
+    notify_sms_success_value: str = "0"
 
     @field_validator("alert_email_to", mode="before")
     @classmethod

@@ -11,7 +11,7 @@ from test_register_support import *  # noqa: F403
 from qingfeng.register.db import current_revision, make_engine, upgrade
 from qingfeng.register.models import Base
 
-HEAD = "0005"
+HEAD = "0006"
 TABLES = {
     "clue",
     "clue_subject",
@@ -32,6 +32,7 @@ TABLES = {
     "project_report",
     "inspection",
     "institution",
+    "notification",
     "alembic_version",
 }
 

@@ -42,6 +42,7 @@ MAIN_TABLES = (
     "app_user",
     "pipeline_run",
     "access_log",
+    "notification",
 )
 PG_BIN_GLOB = "/usr/lib/postgresql/*/bin"
 DUMP_NAMES = {"sqlite": "register.db", "postgresql": "register.pgdump"}

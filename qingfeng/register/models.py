@@ -103,6 +103,10 @@ class User(Base):
     locked_until: Mapped[dt.datetime | None] = mapped_column(DateTime)
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
     must_change_password: Mapped[bool] = mapped_column(default=False, server_default=sa_false())
+    # where notifications reach the user (qingfeng/notify, docs/notifications.md), and the events muted
+    email: Mapped[str | None] = mapped_column(String(254))
+    phone: Mapped[str | None] = mapped_column(String(20))  # an 11-digit mainland mobile number
+    muted_events: Mapped[list[Any] | None] = mapped_column(JSON)
 
     unit: Mapped[Unit | None] = relationship()
 
@@ -450,3 +454,30 @@ class Institution(Base):
 
     project: Mapped[CampaignProject | None] = relationship(back_populates="institutions")
     clue: Mapped[Clue | None] = relationship(back_populates="institutions")
+
+
+class Notification(Base):
+    """One message to one user on one channel, and its delivery (docs/notifications.md). ``dedupe_key``
+    names the event, its target and deadline state, the recipient and the channel, so that however
+    often the sweep runs, the same message is never queued twice."""
+
+    __tablename__ = "notification"
+    # the delivery's scan: pending messages whose next attempt is due
+    __table_args__ = (Index("ix_notification_state_next_attempt_at", "state", "next_attempt_at"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event: Mapped[str] = mapped_column(String(30), index=True)  # qingfeng.notify.events.EVENTS
+    recipient_id: Mapped[int | None] = mapped_column(ForeignKey("app_user.id"), index=True)  # None: a test
+    channel: Mapped[str | None] = mapped_column(String(10))  # email | sms; None: the user has no address
+    address: Mapped[str | None] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(300))
+    body: Mapped[str] = mapped_column(Text)
+    target: Mapped[str | None] = mapped_column(String(100), index=True)  # clue:12, dispatch:3, task:5
+    dedupe_key: Mapped[str] = mapped_column(String(300), unique=True)
+    state: Mapped[str] = mapped_column(String(10))  # pending → sent | failed; skipped (no address)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    next_attempt_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime, default=utcnow, index=True)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(DateTime)
+
+    recipient: Mapped[User | None] = relationship()
