@@ -18,6 +18,7 @@ COMMAND_MODULES = (
     "qingfeng.register.cli",  # db, clues, report
     "qingfeng.register.accounts_cli",  # users, units, audit
     "qingfeng.campaigns.cli",  # campaigns
+    "qingfeng.notify.cli",  # notify send-pending|sweep|list|test
     "qingfeng.pipeline.cli",  # run
     "qingfeng.pipeline.alerts",  # alerts test
     "qingfeng.pipeline.service",  # airflow setup|env|run

@@ -21,21 +21,18 @@ import datetime as dt
 import json
 import logging
 import re
-import smtplib
 import socket
-import ssl
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
 from pathlib import Path
 from typing import Any
 
 import click
 
 from qingfeng.clikit import fail, with_settings
+from qingfeng.mailer import SmtpServer, send_mail
 from qingfeng.settings import Settings, get_settings
 
 log = logging.getLogger("qingfeng.alerts")
@@ -560,38 +557,29 @@ def _secret(value: Any) -> str | None:
     return raw or None
 
 
+def alert_smtp_server(settings: Settings) -> SmtpServer:
+    port = settings.alert_smtp_port
+    return SmtpServer(
+        host=settings.alert_smtp_host or "",
+        port=port,
+        starttls=settings.alert_smtp_starttls,
+        tls=port == 465,  # SMTPS: TLS from the first byte
+        user=settings.alert_smtp_user,
+        password=_secret(settings.alert_smtp_password),
+        timeout=TIMEOUT_SECONDS,
+    )
+
+
 def send_email(notice: Notice, settings: Settings) -> None:
-    to = recipients(settings)
-    sender = settings.alert_email_from or (
-        settings.alert_smtp_user
-        if settings.alert_smtp_user and "@" in settings.alert_smtp_user
-        else f"qingfeng@{socket.getfqdn()}"
+    server = alert_smtp_server(settings)
+    send_mail(
+        server,
+        sender=server.sender(settings.alert_email_from),
+        to=recipients(settings),
+        subject=notice.subject,
+        body=notice.text(),
+        headers={"X-Qingfeng-Event": notice.event},
     )
-    message = EmailMessage()
-    message["Subject"] = notice.subject
-    message["From"] = sender
-    message["To"] = ", ".join(to)
-    message["Date"] = formatdate(localtime=True)
-    message["Message-ID"] = make_msgid(domain="qingfeng.local")
-    message["X-Qingfeng-Event"] = notice.event
-    message.set_content(notice.text())
-    host, port = settings.alert_smtp_host or "", settings.alert_smtp_port
-    tls = ssl.create_default_context()
-    smtp = (
-        smtplib.SMTP_SSL(host, port, timeout=TIMEOUT_SECONDS, context=tls)
-        if port == 465  # SMTPS: TLS from the first byte
-        else smtplib.SMTP(host, port, timeout=TIMEOUT_SECONDS)
-    )
-    with smtp:
-        smtp.ehlo()
-        if settings.alert_smtp_starttls and port != 465:
-            smtp.starttls(context=tls)
-            smtp.ehlo()
-        if settings.alert_smtp_user:
-            smtp.login(settings.alert_smtp_user, _secret(settings.alert_smtp_password) or "")
-        refused = smtp.send_message(message, from_addr=sender, to_addrs=to)
-    if refused:
-        raise smtplib.SMTPRecipientsRefused(refused)
 
 
 def send_webhook(notice: Notice, settings: Settings) -> None:

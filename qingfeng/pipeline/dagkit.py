@@ -143,19 +143,19 @@ def as_of_for(context: Mapping[str, Any]) -> dt.date:
         return max(stamped)
     start, end = context.get("data_interval_start"), context.get("data_interval_end")
     if start is not None and end is not None and end > start:
-        return _local_date(end) - dt.timedelta(days=1)
+        return local_date(end) - dt.timedelta(days=1)
     logical = context.get("logical_date")
     if logical is not None:
         # A cron trigger at 00:00 on day D covers the data up to D-1; a manual run's date is the as-of.
         scheduled = run_type(context) == "scheduled"
-        return _local_date(logical) - dt.timedelta(days=1 if scheduled else 0)
+        return local_date(logical) - dt.timedelta(days=1 if scheduled else 0)
     run_after = getattr(dag_run, "run_after", None)
     if run_after is not None:
-        return _local_date(run_after)
+        return local_date(run_after)
     raise ValueError("cannot derive the as-of date of this run; trigger it with conf {'as_of': 'YYYY-MM-DD'}")
 
 
-def _local_date(value: dt.datetime) -> dt.date:
+def local_date(value: dt.datetime) -> dt.date:
     from zoneinfo import ZoneInfo
 
     if value.tzinfo is None:

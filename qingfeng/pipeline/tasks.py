@@ -251,4 +251,59 @@ def monthly_report_task(context: Mapping[str, Any]) -> dict[str, Any]:
     except stages.StageError as exc:
         dagkit.raise_for_task(exc, context)
         raise
-    return {"month": month, "out": str(out)}
+    return {"month": month, "out": str(out), "notified": _report_ready(settings, month)}
+
+
+def _report_ready(settings: Any, month: str) -> int:
+    """Tell the supervisors and analysts (once per month), and try to send at once. A notification
+    problem is logged, never a failed report."""
+    import logging
+
+    from qingfeng.notify.jobs import register, run_delivery
+    from qingfeng.notify.queue import safely
+    from qingfeng.notify.triggers import monthly_report_ready
+
+    try:
+        with register(settings) as session:
+            queued = safely(session, f"report {month}", lambda: monthly_report_ready(session, month))
+            session.commit()
+            run_delivery(session, settings)
+        return queued
+    except Exception as exc:
+        logging.getLogger("qingfeng.notify").warning("notify: report %s: %r", month, exc)
+        return 0
+
+
+def notify_day(context: Mapping[str, Any]) -> dt.date:
+    """The day a notification sweep runs for: ``today`` in the run's conf, else the run's logical date
+    in Beijing (a scheduled run's is the day it runs; ``airflow dags test notify_deadlines 2026-04-20``
+    sweeps 20 April)."""
+    conf = _conf(context)
+    if conf.get("today"):
+        return dt.date.fromisoformat(str(conf["today"]))
+    logical = context.get("logical_date")
+    if logical is not None:
+        return dagkit.local_date(logical)
+    from qingfeng.campaigns.periods import beijing_today
+
+    return beijing_today()
+
+
+def notify_sweep_task(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Queue the deadline messages due on the run's day (once: by their dedupe keys)."""
+    from qingfeng.notify.jobs import register, run_sweep
+
+    settings = dagkit.task_settings()
+    day = notify_day(context)
+    with register(settings) as session:
+        counts = run_sweep(session, settings, day)
+    return {"today": day.isoformat(), **counts}
+
+
+def notify_deliver_task(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Send the pending messages that are due (the sweep's and the actions' since the last run)."""
+    from qingfeng.notify.jobs import register, run_delivery
+
+    settings = dagkit.task_settings()
+    with register(settings) as session:
+        return dict(run_delivery(session, settings))

@@ -7,6 +7,7 @@ access-log row, and commits. A stale version raises ``ConflictError``; nothing i
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -149,10 +150,17 @@ class ClueService:
         self.session.add(ev)
         return ev
 
-    def _commit(self, clue: Clue, what: str) -> Clue:
+    def _commit(self, clue: Clue, what: str, *, notify: Callable[[], int] | None = None) -> Clue:
+        """``notify`` queues the action's notifications after a flush (so new rows have ids), in the same
+        transaction; it never fails the action (``qingfeng.notify.queue.safely``) and sends nothing."""
         clue.updated_at = self.now  # every change bumps the version, even when only child rows change
         audit(self.session, self.user, "change", target=f"clue:{clue.id}", detail=what, ip=self.ip)
         try:
+            if notify is not None:
+                from qingfeng.notify.queue import safely
+
+                self.session.flush()
+                safely(self.session, what, notify)
             self.session.commit()
         except StaleDataError as exc:
             self.session.rollback()
@@ -205,8 +213,15 @@ class ClueService:
             if target.role not in ("supervisor", "analyst"):  # 三员分立: an administrator works no clue
                 raise InvalidInput(f"用户 {assignee} 的角色不能承办线索")
         clue.assignee = target
-        self._event(clue, "assignment", text=f"承办人：{target.display_name if target else '（无）'}")
-        return self._commit(clue, f"assign {assignee or '-'}")
+        ev = self._event(clue, "assignment", text=f"承办人：{target.display_name if target else '（无）'}")
+
+        def notify() -> int:
+            from qingfeng.notify.triggers import clue_assigned
+
+            assert target is not None
+            return clue_assigned(self.session, clue, target, by=self.user, occurrence=ev.id, now=self.now)
+
+        return self._commit(clue, f"assign {assignee or '-'}", notify=notify if target else None)
 
     def dispatch(
         self,
@@ -250,7 +265,13 @@ class ClueService:
             to_status=HANDLING if moved else None,
             text=f"派至{target.name}，办理期限 {deadline.isoformat()}" + (f"；{note}" if note else ""),
         )
-        self._commit(clue, f"dispatch {target.name} {deadline}")
+
+        def notify() -> int:
+            from qingfeng.notify.triggers import dispatch_received
+
+            return dispatch_received(self.session, d, now=self.now)
+
+        self._commit(clue, f"dispatch {target.name} {deadline}", notify=notify)
         return d
 
     def record_rectification(
