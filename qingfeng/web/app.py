@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     _install_handlers(app)
     from qingfeng.web.routes import (
+        account,
         admin,
         audit,
         auth,
@@ -102,7 +103,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         subjects,
     )
 
-    for module in (auth, queue, clues, subjects, reports, campaigns, campaign_reports, public, audit, admin):
+    for module in (
+        auth,
+        account,
+        queue,
+        clues,
+        subjects,
+        reports,
+        campaigns,
+        campaign_reports,
+        public,
+        audit,
+        admin,
+    ):
         app.include_router(module.router)
     return app
 

@@ -65,6 +65,8 @@ ROUTE_ACTIONS: dict[str, str] = {
     "audit_export": "view_audit",
     "password_form": ANY_ROLE,
     "password_change": ANY_ROLE,
+    "notification_settings": ANY_ROLE,  # one's own e-mail, mobile number and muted events
+    "notification_settings_save": ANY_ROLE,
     "admin_users": "manage_users",
     "admin_user_add": "manage_users",
     "admin_user_action": "manage_users",

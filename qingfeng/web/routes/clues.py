@@ -125,6 +125,8 @@ def _act(
     action: Callable[[Any, int | None], Any],
     version: str | None,
     service_class: type[ClueService] | type[CampaignService] = ClueService,
+    *,
+    notifies: bool = False,
 ) -> Response:
     """Run one service action (``ClueService``, or ``CampaignService`` for the project and the
     institutions) with the form's version (the optimistic lock: required for a change, a missing or
@@ -149,7 +151,24 @@ def _act(
             flash(request, "error", exc.message)
         else:
             flash(request, "ok", done)
+            if notifies:
+                return _with_delivery(request, clue_id)
     return RedirectResponse(request.url_for("clue_detail", clue_id=clue_id).path, status_code=303)
+
+
+def _with_delivery(request: Request, clue_id: int) -> Response:
+    """The detail page's redirect, then (after the answer) a best-effort attempt to send the messages
+    the action queued. Correctness never depends on it: the DAG and ``qingfeng notify send-pending``
+    deliver whatever is still pending."""
+    from starlette.background import BackgroundTask
+
+    from qingfeng.notify.jobs import deliver_soon
+
+    settings = request.app.state.settings
+    task = BackgroundTask(deliver_soon, request.app.state.sessions, settings)
+    background = task if settings.notify_deliver_from_web else None
+    target = request.url_for("clue_detail", clue_id=clue_id).path
+    return RedirectResponse(target, status_code=303, background=background)
 
 
 @router.post("/clues/{clue_id}/comment", name="clue_comment")
@@ -174,6 +193,7 @@ def clue_assign(
         "承办人已更新。",
         lambda s, v: s.assign(clue_id, assignee or None, expected_version=v),
         version,
+        notifies=True,
     )
 
 
@@ -230,6 +250,7 @@ def clue_dispatch(
         f"已派至{unit},办理期限 {due.isoformat()}。",
         lambda s, v: s.dispatch(clue_id, unit, due, note=note or None, expected_version=v),
         version,
+        notifies=True,
     )
 
 
