@@ -63,7 +63,7 @@ class SmtpCatcher:
 
         def check(server: Any, session: Any, envelope: Any, mechanism: str, data: Any) -> AuthResult:
             ok = isinstance(data, LoginPassword) and (data.login.decode(), data.password.decode()) == login
-            return AuthResult(success=ok, handled=False)
+            return AuthResult(success=ok, handled=False, auth_data=data if ok else None)
 
         self.port = free_port()
         options: dict[str, Any] = {}

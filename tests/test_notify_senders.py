@@ -130,6 +130,8 @@ def _rows(home: Path) -> list[Notification]:
 
 def test_the_notify_commands(register_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     runner = CliRunner()
+    assert runner.invoke(main, ["users", "set-phone", "lead1", "+86 138 0000 2222"]).exit_code == 0
+    assert runner.invoke(main, ["users", "set-phone", "lead1", "13800001111"]).exit_code == 0
     refused = runner.invoke(main, ["notify", "send-pending"])
     assert refused.exit_code == 1 and "no channel configured" in refused.output
     with SmtpCatcher() as smtp, SmsGatewayStub() as gw:

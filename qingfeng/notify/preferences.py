@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from qingfeng.notify.events import EVENTS, MANDATORY, MUTABLE
+from qingfeng.register.bounds import parse_email, parse_phone
 from qingfeng.register.errors import InvalidInput
 from qingfeng.register.models import User
 from qingfeng.register.safe_output import mask_text
 from qingfeng.register.users import audit
-
-EMAIL = re.compile(
-    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
-)
-MOBILE = re.compile(r"^1[3-9]\d{9}$")
-EMAIL_MAX = 254
-
-
-def parse_email(value: str | None) -> str | None:
-    text = (value or "").strip()
-    if not text:
-        return None
-    if len(text) > EMAIL_MAX or not EMAIL.match(text):
-        raise InvalidInput(f"电子邮箱「{text[:60]}」格式不正确,应如 name@example.cn")
-    return text
-
-
-def parse_phone(value: str | None) -> str | None:
-    """A mainland mobile number, stored as its 11 digits (spaces, hyphens and +86 are dropped)."""
-    text = re.sub(r"[\s-]", "", (value or "").strip())
-    if not text:
-        return None
-    digits = text.removeprefix("+86").removeprefix("0086")
-    if not MOBILE.match(digits):
-        raise InvalidInput("手机号应为 11 位大陆手机号码(1 开头,第二位 3–9),如 139 1234 5678")
-    return digits
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,16 @@ _user_command(
     click.Argument(["value"], metavar="UNIT", required=False),
 )
 _user_command("end-sessions", "End every open session of a user.")
+_user_command(
+    "set-email",
+    "Set the e-mail address notifications go to (none without ADDRESS).",
+    click.Argument(["value"], metavar="ADDRESS", required=False),
+)
+_user_command(
+    "set-phone",
+    "Set the mobile number SMS notifications go to (none without NUMBER).",
+    click.Argument(["value"], metavar="NUMBER", required=False),
+)
 
 
 @click.group()

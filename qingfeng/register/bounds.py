@@ -153,16 +153,47 @@ def parse_page(value: str | None) -> int:
     return int(text)
 
 
+# A user's contact details for the notifications (docs/notifications.md).
+_EMAIL = re.compile(
+    r"^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+$"
+)
+_MOBILE = re.compile(r"^1[3-9]\d{9}$")
+EMAIL_MAX = 254
+
+
+def parse_email(value: str | None) -> str | None:
+    text = (value or "").strip()
+    if not text:
+        return None
+    if len(text) > EMAIL_MAX or not _EMAIL.match(text):
+        raise InvalidInput(f"电子邮箱「{text[:60]}」格式不正确,应如 name@example.cn")
+    return text
+
+
+def parse_phone(value: str | None) -> str | None:
+    """A mainland mobile number, stored as its 11 digits (spaces, hyphens and +86 are dropped)."""
+    text = re.sub(r"[\s-]", "", (value or "").strip())
+    if not text:
+        return None
+    digits = text.removeprefix("+86").removeprefix("0086")
+    if not _MOBILE.match(digits):
+        raise InvalidInput("手机号应为 11 位大陆手机号码(1 开头,第二位 3–9),如 139 1234 5678")
+    return digits
+
+
 __all__ = [
+    "EMAIL_MAX",
     "INT4_MAX",
     "MAX_PAGE",
     "MONEY_MAX",
     "day_range",
     "month_range",
     "parse_day",
+    "parse_email",
     "parse_money",
     "parse_month",
     "parse_page",
+    "parse_phone",
     "parse_version",
     "valid_id",
 ]

@@ -8,11 +8,23 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from qingfeng.register import users
+from qingfeng.register.bounds import parse_email, parse_phone
 from qingfeng.register.errors import InvalidInput, NotFound
 from qingfeng.register.lifecycle import ROLE_TITLES
 from qingfeng.register.models import User, WebSession, utcnow
+from qingfeng.register.safe_output import mask_text
 
-USER_ACTIONS = ("deactivate", "activate", "unlock", "reset-password", "set-role", "set-unit", "end-sessions")
+USER_ACTIONS = (
+    "deactivate",
+    "activate",
+    "unlock",
+    "reset-password",
+    "set-role",
+    "set-unit",
+    "end-sessions",
+    "set-email",  # where notifications reach the user (docs/notifications.md); empty clears
+    "set-phone",
+)
 UNIT_ACTIONS = ("rename", "deactivate", "activate")
 # what no administrator does to their own account: 三员分立 would be void if one could give itself a
 # clue role, and a self-deactivation or self-reset locks the only way in
@@ -55,6 +67,16 @@ def user_action(
     elif action == "set-unit":
         user = users.set_unit(session, username, value or None)
         message = f"{user.username} 的单位改为{user.unit.name if user.unit else '(无)'}"
+    elif action == "set-email":
+        user = users.require_user(session, username)
+        user.email = parse_email(value)
+        message = f"{user.username} 的电子邮箱" + ("已更新" if user.email else "已清除")
+        value = None  # the address is not written into the audit trail
+    elif action == "set-phone":
+        user = users.require_user(session, username)
+        user.phone = parse_phone(value)
+        value = mask_text(user.phone) if user.phone else None
+        message = f"{user.username} 的手机号" + (f"改为 {value}" if value else "已清除")
     elif action == "end-sessions":
         user = users.require_user(session, username)
         count = users.end_sessions(session, user, "ended_by_admin")
