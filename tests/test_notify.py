@@ -30,6 +30,7 @@ from qingfeng.notify.sweep import sweep
 from qingfeng.register.models import CampaignTask, Clue, Dispatch, Notification, User
 from qingfeng.register.service import ClueService
 
+SQLITE_ONLY = pytest.mark.parametrize("backend", ["sqlite"])  # the backend does not matter here
 POLICY = Policy(base_url="https://qingfeng.district.example", due_soon_days=3, red_after_days=7)
 
 
@@ -102,6 +103,7 @@ def test_the_deadline_sweep_queues_each_state_once_however_often_it_runs(session
     assert "/campaigns/" not in by_user["lo1", "email"].body
 
 
+@SQLITE_ONLY
 def test_a_changed_deadline_or_a_closed_item_changes_what_the_sweep_queues(session, seeded) -> None:
     sweep(session, dt.date(2026, 4, 7), POLICY)
     task = session.get(CampaignTask, seeded["task"])
@@ -115,6 +117,7 @@ def test_a_changed_deadline_or_a_closed_item_changes_what_the_sweep_queues(sessi
     assert sum(sweep(session, dt.date(2026, 5, 20), POLICY).values()) == 0
 
 
+@SQLITE_ONLY
 def test_mutes_hold_for_mutable_events_and_not_for_mandatory_ones(session, seeded) -> None:
     liaison = session.get(User, seeded["liaison"])
     set_preferences(session, liaison, liaison, email=liaison.email, phone=liaison.phone, receive=[])
@@ -131,6 +134,7 @@ def test_mutes_hold_for_mutable_events_and_not_for_mandatory_ones(session, seede
     assert len(rows(session, event="dispatch_received", recipient_id=liaison.id)) == 4
 
 
+@SQLITE_ONLY
 def test_assignment_report_and_listing_reach_their_recipients_once(session, seeded, people) -> None:
     analyst = session.get(User, seeded["analyst"])
     people["analyst2"].email = "fenxi2@district.example"
@@ -206,6 +210,7 @@ def test_a_failure_while_queueing_never_fails_the_action(session, seeded, monkey
     assert len(rows(session)) == before
 
 
+@SQLITE_ONLY
 def test_an_outage_is_retried_with_backoff_then_failed_and_never_blocks_the_action(session, seeded) -> None:
     dead = SmtpServer("127.0.0.1", free_port(), timeout=2)  # nothing listens there
     sender = Senders(EmailSender(dead, "qingfeng@district.example"))
@@ -234,6 +239,7 @@ def test_an_outage_is_retried_with_backoff_then_failed_and_never_blocks_the_acti
     assert {n.state for n in rows(session, channel="sms")} == {"pending"}  # no SMS sender: they wait
 
 
+@SQLITE_ONLY
 def test_a_retry_succeeds_once_the_channels_answer(session, seeded) -> None:
     with SmtpCatcher() as smtp, SmsGatewayStub(answers=[(503, {"msg": "busy"})]) as gateway:
         sender = Senders(
@@ -271,9 +277,30 @@ def test_policy_backoff_doubles_up_to_a_day() -> None:
     assert policy.retry_delay(20) == dt.timedelta(days=1)
 
 
+@SQLITE_ONLY
 def test_no_notification_row_is_left_without_a_state(session, seeded) -> None:
     sweep(session, dt.date(2026, 4, 18), POLICY)
     states = dict(
         session.execute(select(Notification.state, func.count()).group_by(Notification.state)).all()
     )
     assert set(states) <= {"pending", "skipped"} and states["skipped"] >= 1
+
+
+@SQLITE_ONLY
+def test_the_monthly_report_task_tells_supervisors_and_analysts_once(register_url, session, seeded) -> None:
+    """The hook of the monthly_report DAG (after the report is written), run twice for one month."""
+    from qingfeng.pipeline.tasks import _report_ready
+    from qingfeng.settings import get_settings
+
+    settings = get_settings(register_url=register_url, notify_base_url=POLICY.base_url)
+    assert _report_ready(settings, "2026-03") == 2
+    assert _report_ready(settings, "2026-03") == 0
+    session.expire_all()
+    found = rows(session, event="monthly_report_ready")
+    assert shape(found) == Counter(  # the liaisons get none; no channel configured: they wait
+        {
+            ("monthly_report_ready", "an1", "email", "pending"): 1,
+            ("monthly_report_ready", "lead1", "sms", "pending"): 1,
+        }
+    )
+    assert f"查看:{POLICY.url('/reports/monthly?month=2026-03')}" in found[0].body

@@ -14,14 +14,14 @@ class EventKind:
 
 
 EVENT_KINDS = (
-    EventKind("dispatch_received", "收到派件", "派件单位的联络员", mandatory=True),
+    EventKind("dispatch_received", "收到派件", "承办单位的联络员", mandatory=True),
     EventKind(
-        "deadline_soon", "办理期限临近", "派件单位的联络员;任务清单的责任单位和牵头单位", mandatory=False
+        "deadline_soon", "办理期限临近", "承办单位的联络员;任务清单的责任单位和牵头单位", mandatory=False
     ),
     EventKind(
         "deadline_passed",
         "已超期(黄牌、红牌)",
-        "派件单位的联络员;任务清单的责任单位和牵头单位",
+        "承办单位的联络员;任务清单的责任单位和牵头单位",
         mandatory=True,
     ),
     EventKind("supervision_listed", "挂牌督办", "督办事项的责任单位和督办领导", mandatory=True),

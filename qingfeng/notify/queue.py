@@ -106,7 +106,9 @@ def queue(
     }
     if not wanted:
         return 0
-    known = set(session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(wanted))))
+    known = set(
+        session.scalars(select(Notification.dedupe_key).where(Notification.dedupe_key.in_(list(wanted))))
+    )
     rendered: dict[int, Any] = {}
     rows = []
     for dkey, (user, channel, address) in wanted.items():

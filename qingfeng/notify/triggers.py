@@ -80,13 +80,14 @@ def supervision_listed(
     leader: str,
     deadline: dt.date,
     reports: str,
+    path_action: str | None = "view_clue",
     leader_user: User | None = None,
     policy: Policy | None = None,
     now: dt.datetime | None = None,
 ) -> int:
     """挂牌督办: to the working users of the responsible unit and the supervising leader's account, if
     any. For the listing code (issue #17): ``target`` is the listed item (``clue:12``), ``item`` how the
-    message names it, ``path`` its page."""
+    message names it, ``path`` its page (for users whose role may do ``path_action``)."""
     users = unit_users(session, unit_id, WORKING_ROLES) + ([leader_user] if leader_user else [])
     return queue(
         session,
@@ -95,6 +96,7 @@ def supervision_listed(
         key=f"listing:{listing_id}",
         target=target,
         path=path,
+        path_action=path_action,
         context={
             "item": item,
             "unit": unit_name,

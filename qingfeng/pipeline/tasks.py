@@ -260,12 +260,15 @@ def _report_ready(settings: Any, month: str) -> int:
     import logging
 
     from qingfeng.notify.jobs import register, run_delivery
-    from qingfeng.notify.queue import safely
+    from qingfeng.notify.queue import Policy, safely
     from qingfeng.notify.triggers import monthly_report_ready
 
+    policy = Policy.from_settings(settings)
     try:
         with register(settings) as session:
-            queued = safely(session, f"report {month}", lambda: monthly_report_ready(session, month))
+            queued = safely(
+                session, f"report {month}", lambda: monthly_report_ready(session, month, policy=policy)
+            )
             session.commit()
             run_delivery(session, settings)
         return queued
