@@ -108,9 +108,14 @@ def test_a_changed_deadline_or_a_closed_item_changes_what_the_sweep_queues(sessi
     sweep(session, dt.date(2026, 4, 7), POLICY)
     task = session.get(CampaignTask, seeded["task"])
     task.deadline = dt.date(2026, 4, 30)
+    task.title = "核查 330109198001011234 的低保,联系 13912345678"  # personal data typed into a title
     session.commit()
     # the task's new deadline is due again (4); the dispatch of 04-20 is a week overdue (3)
     assert sweep(session, dt.date(2026, 4, 27), POLICY) == {"deadline_soon": 4, "deadline_passed": 3}
+    for n in rows(session, event="deadline_soon", target=f"task:{seeded['task']}"):
+        if "2026-04-30" in n.dedupe_key and n.channel:
+            assert "330109198001011234" not in n.subject + n.body and "330109********1234" in n.body
+            assert "13912345678" not in n.body
     task.status = "已完成"
     session.get(Dispatch, seeded["dispatch"]).state = "answered"
     session.commit()

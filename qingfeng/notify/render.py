@@ -48,6 +48,7 @@ def render(event: str, context: Mapping[str, Any]) -> Rendered:
 
 
 def shorten(text: str | None, limit: int) -> str:
-    """A title on one line, at most ``limit`` characters (SMS are short)."""
-    flat = " ".join((text or "").split())
+    """A title on one line, at most ``limit`` characters (SMS are short); masked first, so that a cut
+    never leaves part of a number that the masking would no longer recognise."""
+    flat = " ".join(mask_text(text or "").split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"
