@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 RUN = r"""
@@ -129,3 +130,27 @@ def clue_rows(home: Path) -> list[str]:
                 row[key] = sorted(row[key], key=lambda x: json.dumps(x, sort_keys=True, default=str))
         canon.append(json.dumps(row, sort_keys=True, default=str, ensure_ascii=False))
     return sorted(canon)
+
+
+REFERENCE_HOUSEHOLDS, REFERENCE_SEED = 80, 11
+ALL_STAGES = ("ingest", "resolve", "graph", "rules")
+
+
+@dataclass(frozen=True)
+class LocalRun:
+    """A generated district and every stage of a local-mode run on it (read only: copy what you write)."""
+
+    district: Path
+    as_of: str
+    home: Path
+    stdout: str
+
+
+def reference_run(root: Path) -> LocalRun:
+    """Generate the reference district under ``root`` and run all stages on it in local mode."""
+    from qingfeng.synth.generate import synthesize
+
+    district = root / "district"
+    as_of = synthesize(district, REFERENCE_HOUSEHOLDS, REFERENCE_SEED, progress=lambda _msg: None)["as_of"]
+    home = root / "local"
+    return LocalRun(district, as_of, home, run_stages(home, district, as_of, ALL_STAGES))

@@ -1,7 +1,9 @@
 """The cross-match on a real Spark standalone cluster (a master and two workers on 127.0.0.1,
 started with the ``spark-class`` script of the pyspark package) gives exactly the clues of local mode.
 
-The jobs run in subprocesses: this pytest process may already own a local SparkSession.
+The jobs run in subprocesses: this pytest process may already own a local SparkSession. The local
+run compared with is the session's shared reference (``local_reference`` in conftest.py), which
+test_spark_connect compares with too.
 """
 
 from __future__ import annotations
@@ -17,13 +19,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sparkrun import clue_rows, run_stages
+from sparkrun import LocalRun, clue_rows, run_stages
 
 from qingfeng.spark_server import free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
-HOUSEHOLDS, SEED = 80, 11
 CROSS_MATCH = ("resolve", "graph", "rules")
 
 
@@ -132,29 +133,17 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]
         atexit.unregister(kill_all)
 
 
-@pytest.fixture(scope="module")
-def district(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, str]:
-    from qingfeng.synth.generate import synthesize
-
-    out = tmp_path_factory.mktemp("district")
-    summary = synthesize(out, HOUSEHOLDS, SEED)
-    return out, summary["as_of"]
-
-
 def test_cross_match_on_standalone_cluster_equals_local(
-    cluster: dict[str, str], district: tuple[Path, str], tmp_path: Path
+    local_reference: LocalRun, cluster: dict[str, str], tmp_path: Path
 ) -> None:
-    input_dir, as_of = district
-    local, remote = tmp_path / "local", tmp_path / "cluster"
-
-    run_stages(local, input_dir, as_of, ("ingest",))
+    # the local run's landed tables (the cross-match writes only curated/ and clues/), in a home of its own
+    local, remote = local_reference.home, tmp_path / "cluster"
     shutil.copytree(local / "lake" / "standardized", remote / "lake" / "standardized")
 
-    run_stages(local, input_dir, as_of, CROSS_MATCH)
     out = run_stages(
         remote,
-        input_dir,
-        as_of,
+        local_reference.district,
+        local_reference.as_of,
         CROSS_MATCH,
         QINGFENG_SPARK_MASTER=cluster["master"],
         SPARK_CONF_DIR=cluster["conf_dir"],

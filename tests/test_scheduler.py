@@ -1,9 +1,11 @@
 """The pipeline as a service: a real Airflow (api-server, scheduler, dag-processor, triggerer) on
 PostgreSQL, fed only by files dropped into the inboxes. Nothing is triggered by hand.
 
-1. A generated district arrives in three batches a minute apart. Every file is ingested once,
-   the cross-match runs at most once per batch and only on whole, landed batches, and the clues
-   equal those of ``qingfeng run`` on the same files.
+1. A generated district arrives in three batches: the second once the first has landed, while the
+   cross-match it queued waits for a quiet lake; the third once a cross-match runs. Every file is
+   ingested once, the cross-match runs at most once per batch and only on whole, landed batches,
+   and the clues equal those of ``qingfeng run`` on the same files (run meanwhile, in a home of
+   its own).
 2. Then one feed gets a corrupt file beside a good one, while another feed's file is broken: the
    corrupt file's run fails and alerts the webhook, the good file reaches the register, and every
    other DAG still loads.
@@ -14,24 +16,20 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import time
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from airflowstack import AirflowStack, Webhook, stack_env, wait_until
+from airflowstack import QINGFENG, AirflowStack, Webhook, stack_env, wait_until
 from pg import *  # noqa: F403
-
-from qingfeng.settings import get_settings
-from qingfeng.spark_server import running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.airflow, pytest.mark.spark, pytest.mark.postgres]
 
 HOUSEHOLDS, SEED = 60, 7
 REGISTRIES = ("户籍人口信息", "婚姻登记信息", "死亡火化信息", "村社干部名册", "企业", "不动产车辆登记")
 FIRST_HALF = (*tuple(f"民生补助发放明细_2023{m:02d}" for m in range(1, 7)), "村级工程", "集体资产")
-BATCH_GAP = 60  # seconds between the batches, as the issue's operator dropped them
 
 
 def batches(district: Path) -> list[list[Path]]:
@@ -58,40 +56,41 @@ def deliver(home: Path, feeds_dir: Path, files: list[Path]) -> None:
 
 
 @pytest.fixture(scope="module")
-def stack(pg_server, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[AirflowStack, Webhook]]:
+def stack(
+    pg_server, spark_connect_server: str, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[AirflowStack, Webhook]]:
     root = tmp_path_factory.mktemp("scheduler")
     pg_server.create_database("scheduler_airflow")
     register_url = pg_server.create_database("scheduler_register")
-    spark = get_settings(home=root / "spark").model_copy(
-        update={"spark_master": "local[2]", "spark_driver_memory": "2g", "spark_shuffle_partitions": 4}
-    )
     webhook = Webhook()
-    with running_server(spark, root / "spark-server.log") as remote:
-        env = stack_env(
-            root,
-            pg_host=pg_server.host,
-            pg_port=pg_server.port,
-            metadata_db="scheduler_airflow",
-            register_url=register_url,
-            spark_remote=remote,
-            QINGFENG_INBOX_SETTLE_SECONDS="3",
-            QINGFENG_INBOX_POLL_SECONDS="2",
-            QINGFENG_CROSS_MATCH_QUIET_SECONDS="20",
-            QINGFENG_ALERT_WEBHOOK_URL=webhook.url,
-        )
-        dsn = {
-            "host": pg_server.host,
-            "port": pg_server.port,
-            "user": "postgres",
-            "dbname": "scheduler_airflow",
-        }
-        airflow = AirflowStack(root, env, dsn)
-        try:
-            airflow.start()
-            yield airflow, webhook
-        finally:
-            airflow.stop()
-            webhook.close()
+    # the tasks attach to the session's resident Spark Connect server (conftest.py), as in production
+    env = stack_env(
+        root,
+        pg_host=pg_server.host,
+        pg_port=pg_server.port,
+        metadata_db="scheduler_airflow",
+        register_url=register_url,
+        spark_remote=spark_connect_server,
+        QINGFENG_INBOX_SETTLE_SECONDS="3",
+        QINGFENG_INBOX_POLL_SECONDS="2",
+        # deliveries land in well under this, and the batches arrive only when the scheduler
+        # has answered the previous one, not after fixed gaps: no longer needed to wait longer
+        QINGFENG_CROSS_MATCH_QUIET_SECONDS="10",
+        QINGFENG_ALERT_WEBHOOK_URL=webhook.url,
+    )
+    dsn = {
+        "host": pg_server.host,
+        "port": pg_server.port,
+        "user": "postgres",
+        "dbname": "scheduler_airflow",
+    }
+    airflow = AirflowStack(root, env, dsn)
+    try:
+        airflow.start()
+        yield airflow, webhook
+    finally:
+        airflow.stop()
+        webhook.close()
 
 
 def no_failed_match(airflow: AirflowStack) -> None:
@@ -160,6 +159,24 @@ def register_state(url: str) -> tuple[set[str], list[Any]]:
     return active, runs
 
 
+def taken(airflow: AirflowStack) -> set[str]:
+    """The files a land run has finished with, whatever their outcome."""
+    airflow.check_alive()
+    return {f["file"] for r in land_results(airflow) for f in r["files"]}
+
+
+def matching_started(airflow: AirflowStack) -> bool:
+    """A cross-match that landed files queued is past its quiet wait: its match task has started."""
+    no_failed_match(airflow)
+    return bool(
+        airflow.query(
+            "select 1 from task_instance t join dag_run r on r.dag_id = t.dag_id and r.run_id = t.run_id"
+            " where t.dag_id = 'cross_match' and t.task_id = 'cross_match' and t.start_date is not null"
+            " and r.run_type = 'asset_triggered'"
+        )
+    )
+
+
 def test_deliveries_in_three_batches_are_ingested_once_and_matched_once_per_batch(
     stack: tuple[AirflowStack, Webhook], tmp_path: Path
 ) -> None:
@@ -169,25 +186,46 @@ def test_deliveries_in_three_batches_are_ingested_once_and_matched_once_per_batc
     district = tmp_path / "district"
     synthesize(district, HOUSEHOLDS, SEED, progress=lambda _msg: None)
     parts = batches(district)
-    # the catch-up runs Airflow makes when the DAGs first appear find empty inboxes
-    wait_until(
-        lambda: airflow.query("select count(*) from dag where not is_paused")[0][0] >= 13, 300, "the DAGs"
-    )
-    wait_until(lambda: runs_settled(airflow), 600, "the first catch-up runs")
+    # `qingfeng run` on the same files, for the comparison at the end: it reads only the district and
+    # writes only its own home, so it runs while the scheduler works rather than after it
+    env = {**airflow.env, "QINGFENG_HOME": str(tmp_path / "cli")}
+    env.pop("QINGFENG_REGISTER_URL")
+    cli_log = tmp_path / "cli.log"
+    with cli_log.open("wb") as out:
+        cli = subprocess.Popen(
+            [QINGFENG, "run", "--input", str(district)], env=env, stdout=out, stderr=subprocess.STDOUT
+        )
+    try:
+        # the catch-up runs Airflow makes when the DAGs first appear find empty inboxes
+        wait_until(
+            lambda: airflow.query("select count(*) from dag where not is_paused")[0][0] >= 13, 300, "the DAGs"
+        )
+        wait_until(lambda: runs_settled(airflow), 600, "the first catch-up runs")
 
-    feeds_dir = Path(airflow.env["QINGFENG_FEEDS_DIR"])
-    for i, part in enumerate(parts):
-        if i:
-            time.sleep(BATCH_GAP)
-        deliver(airflow.home, feeds_dir, part)
-    names = {p.name for part in parts for p in part}
+        feeds_dir = Path(airflow.env["QINGFENG_FEEDS_DIR"])
+        names = {p.name for part in parts for p in part}
+        first, second, third = parts
+        deliver(airflow.home, feeds_dir, first)
+        wait_until(lambda: {p.name for p in first} <= taken(airflow), 600, "the first batch to land")
+        # the second batch arrives while the cross-match the first one queued waits for a quiet lake
+        deliver(airflow.home, feeds_dir, second)
+        wait_until(lambda: matching_started(airflow), 600, "a cross-match to start")
+        # the third arrives while a cross-match runs: its ingests wait for the lake lock
+        deliver(airflow.home, feeds_dir, third)
 
-    def all_matched() -> bool:
-        landed = land_ends(airflow)
-        done = matches(airflow)
-        return set(landed) == names and done and done[-1][0] > max(landed.values()) and runs_settled(airflow)
+        def all_matched() -> bool:
+            landed = land_ends(airflow)
+            done = matches(airflow)
+            return (
+                set(landed) == names and done and done[-1][0] > max(landed.values()) and runs_settled(airflow)
+            )
 
-    wait_until(all_matched, 1200, "every file landed and a cross-match after the last one", every=5)
+        wait_until(all_matched, 1200, "every file landed and a cross-match after the last one")
+        cli.wait(timeout=900)
+    except BaseException:
+        cli.kill()
+        cli.wait()
+        raise
 
     # every file was ingested by exactly one land run
     ingested = [f["file"] for r in land_results(airflow) for f in r["files"] if f["status"] == "ingested"]
@@ -208,16 +246,7 @@ def test_deliveries_in_three_batches_are_ingested_once_and_matched_once_per_batc
 
     # the clues are those of `qingfeng run` on the same files, as-of from the same data
     scheduled, _ = register_state(airflow.env["QINGFENG_REGISTER_URL"])
-    env = {**airflow.env, "QINGFENG_HOME": str(tmp_path / "cli"), "QINGFENG_REGISTER_URL": ""}
-    env.pop("QINGFENG_REGISTER_URL")
-    import subprocess
-
-    from airflowstack import QINGFENG
-
-    cli = subprocess.run(
-        [QINGFENG, "run", "--input", str(district)], env=env, capture_output=True, text=True, timeout=900
-    )
-    assert cli.returncode == 0, cli.stdout[-3000:] + cli.stderr[-3000:]
+    assert cli.returncode == 0, cli_log.read_text(errors="replace")[-6000:]
     by_cli, cli_runs = register_state(f"sqlite:///{tmp_path / 'cli' / 'register.db'}")
     assert scheduled and scheduled == by_cli
     assert cli_runs[-1].as_of == runs[-1].as_of
@@ -305,13 +334,18 @@ def test_a_registry_cut_to_half_is_held_until_an_operator_accepts_it(
             " and task_id = 'verdict' and state = 'failed'"
         )
 
-    wait_until(verdict_failed, 600, "the registry run's verdict to fail")
+    (held_run,) = wait_until(verdict_failed, 600, "the registry run's verdict to fail")[0]
     alert = wait_until(lambda: webhook.received[alerts_before:], 120, "the hold's alert")[0]
     text = json.dumps(alert, ensure_ascii=False)
     assert "held" in text and registry.name in text and "deliveries accept" in text, text
-    # the lake and the register keep their data; no cross-match ran on the cut file
-    time.sleep(float(airflow.env["QINGFENG_CROSS_MATCH_QUIET_SECONDS"]) + 10)
+    # the lake and the register keep their data; no cross-match ran on the cut file: the held run
+    # announced no table, so it queued none (checked at the source, not by waiting a quiet period out)
     wait_until(lambda: runs_settled(airflow), 300, "the runs to settle")
+    events = airflow.query(
+        "select id from asset_event where source_dag_id = 'ingest_household_registry' and source_run_id = %s",
+        held_run,
+    )
+    assert events == [], events
     assert _rows(airflow.home, "registry_person") == rows_before
     clues_after, runs_after = register_state(url)
     assert clues_after == clues_before and len(runs_after) == len(runs_before)

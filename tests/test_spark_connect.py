@@ -1,42 +1,29 @@
 """The whole pipeline through a resident Spark Connect server (``qingfeng spark-server``, started
-by the project's own code) leaves exactly the clues of a run in local mode."""
+by the project's own code, ``spark_connect_server`` in conftest.py, which the scheduler's tasks
+use too) leaves exactly the clues of a run in local mode (the session's shared local run of a
+generated district, ``local_reference`` in conftest.py, which test_cluster compares with too)."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sparkrun import clue_rows, plan_depths, run_stages
+from sparkrun import ALL_STAGES, LocalRun, clue_rows, plan_depths, run_stages
 
 from qingfeng.settings import get_settings
-from qingfeng.spark_server import running_server
 
 pytestmark = [pytest.mark.slow, pytest.mark.spark]
 
-HOUSEHOLDS, SEED = 60, 13
-ALL_STAGES = ("ingest", "resolve", "graph", "rules")
 
+def test_pipeline_through_spark_connect_equals_local(
+    local_reference: LocalRun, spark_connect_server: str, tmp_path: Path
+) -> None:
+    server = spark_connect_server
+    district, as_of = local_reference.district, local_reference.as_of
+    local, remote = local_reference.home, tmp_path / "remote"
 
-@pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    root = tmp_path_factory.mktemp("spark_server")
-    settings = get_settings(home=root).model_copy(
-        update={"spark_master": "local[2]", "spark_driver_memory": "1g", "spark_shuffle_partitions": 4}
-    )
-    with running_server(settings, root / "server.log") as url:
-        yield url
-
-
-def test_pipeline_through_spark_connect_equals_local(server: str, tmp_path: Path) -> None:
-    from qingfeng.synth.generate import synthesize
-
-    district = tmp_path / "district"
-    as_of = synthesize(district, HOUSEHOLDS, SEED, progress=lambda _msg: None)["as_of"]
-    local, remote = tmp_path / "local", tmp_path / "remote"
-
-    local_out = run_stages(local, district, as_of, ALL_STAGES)
+    local_out = local_reference.stdout
     remote_out = run_stages(remote, district, as_of, ALL_STAGES, QINGFENG_SPARK_REMOTE=server)
     assert "SESSION pyspark.sql.connect.session" in remote_out
     assert "SESSION pyspark.sql.session" in local_out
